@@ -1,0 +1,19 @@
+#pragma once
+
+#include <iosfwd>
+
+#include "cli/pattern_source.hpp"
+
+namespace wachtpost {
+
+// `wachtpost patterns lint`: builds the set and checks what every rule must
+// carry (ids, fields, compilable expressions, at least two positive and two
+// negative examples). Problems are printed as "file:line: message".
+int run_patterns_lint(const PatternSetLocation& location, std::ostream& out, std::ostream& err);
+
+// `wachtpost patterns test`: runs every rule's embedded examples through the
+// full pipeline; a positive example must make its rule fire, a negative one
+// must not.
+int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std::ostream& err);
+
+}  // namespace wachtpost

@@ -1,0 +1,567 @@
+#include "match/pattern_loader.hpp"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "normalize/normalizer.hpp"
+
+namespace wachtpost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string text = "pattern set refused:";
+  for (const auto& p : problems) text += "\n  " + p;
+  return text;
+}
+
+}  // namespace
+
+PatternSetError::PatternSetError(std::vector<std::string> problems)
+    : std::runtime_error(join_problems(problems)), problems_(std::move(problems)) {}
+
+std::vector<RuleSource> LoadedSources::views() const {
+  std::vector<RuleSource> out;
+  out.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) out.push_back({names[i], contents[i]});
+  return out;
+}
+
+std::string utc_today() {
+  const auto now = std::chrono::system_clock::now();
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now)};
+  std::array<char, 16> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf.data();
+}
+
+LoadedSources read_rule_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw PatternSetError({dir.string() + ": not a directory"});
+  }
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::path rel = fs::relative(it->path(), dir);
+    if (it->is_directory() && rel.filename() == "examples") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    const auto ext = it->path().extension();
+    if (ext != ".yaml" && ext != ".yml") continue;
+    if (rel.filename().string().starts_with("protected")) continue;
+    files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  LoadedSources out;
+  for (const auto& rel : files) {
+    std::ifstream in(dir / rel, std::ios::binary);
+    if (!in) throw PatternSetError({(dir / rel).string() + ": cannot be read"});
+    std::ostringstream content;
+    content << in.rdbuf();
+    out.names.push_back(rel.generic_string());
+    out.contents.push_back(content.str());
+  }
+  if (out.names.empty()) throw PatternSetError({dir.string() + ": no rule files (*.yaml) found"});
+  return out;
+}
+
+namespace {
+
+// Collects problems with their place; building continues after a problem so
+// that one run reports them all.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::vector<std::string>& problems) : problems_(problems) {}
+  void add(const SourceLocation& where, const std::string& message) {
+    problems_.push_back(where.str() + ": " + message);
+  }
+
+ private:
+  std::vector<std::string>& problems_;
+};
+
+SourceLocation where_of(std::string_view file, const YAML::Node& node, int fallback_line) {
+  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : fallback_line;
+  return {std::string(file), line};
+}
+
+// Reads the scalar `key` of a mapping. Missing or wrong shape is reported.
+bool read_scalar(const YAML::Node& map, std::string_view key, const SourceLocation& where,
+                 Diagnostics& diag, std::string& out, bool required, std::string_view what) {
+  const YAML::Node node = map[std::string(key)];
+  if (!node) {
+    if (required) diag.add(where, std::string(what) + ": missing '" + std::string(key) + "'");
+    return false;
+  }
+  if (!node.IsScalar()) {
+    diag.add(where_of(where.file, node, where.line),
+             std::string(what) + ": '" + std::string(key) + "' must be a single value");
+    return false;
+  }
+  out = node.Scalar();
+  return true;
+}
+
+// Reads a list of strings; a single string is accepted as a one-item list.
+std::vector<std::pair<std::string, SourceLocation>> read_list(const YAML::Node& map, std::string_view key,
+                                                              const SourceLocation& where, Diagnostics& diag,
+                                                              std::string_view what) {
+  std::vector<std::pair<std::string, SourceLocation>> out;
+  const YAML::Node node = map[std::string(key)];
+  if (!node) return out;
+  if (node.IsScalar()) {
+    out.emplace_back(node.Scalar(), where_of(where.file, node, where.line));
+    return out;
+  }
+  if (!node.IsSequence()) {
+    diag.add(where_of(where.file, node, where.line),
+             std::string(what) + ": '" + std::string(key) + "' must be a list");
+    return out;
+  }
+  for (const auto& item : node) {
+    const SourceLocation item_where = where_of(where.file, item, where.line);
+    if (!item.IsScalar()) {
+      diag.add(item_where, std::string(what) + ": items of '" + std::string(key) + "' must be strings");
+      continue;
+    }
+    out.emplace_back(item.Scalar(), item_where);
+  }
+  return out;
+}
+
+void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+                const SourceLocation& where, Diagnostics& diag, std::string_view what) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      diag.add(where_of(where.file, kv.first, where.line),
+               std::string(what) + ": unknown key '" + key + "'");
+    }
+  }
+}
+
+bool is_word_byte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Escapes a literal term (a name, a handle) for Hyperscan and puts word
+// boundaries on the ends that are word characters.
+std::string literal_expression(std::string_view term) {
+  std::string out;
+  if (!term.empty() && is_word_byte(term.front())) out += "\\b";
+  for (const char c : term) {
+    if (is_word_byte(c) || c == ' ' || static_cast<unsigned char>(c) >= 0x80) {
+      out += c;
+    } else {
+      out += '\\';
+      out += c;
+    }
+  }
+  if (!term.empty() && is_word_byte(term.back())) out += "\\b";
+  return out;
+}
+
+// Operator-written expressions are whole words or phrases of the normalised text.
+std::string word_expression(std::string_view expression) {
+  return "\\b(?:" + std::string(expression) + ")\\b";
+}
+
+struct Builder {
+  std::vector<std::string> problems;
+  Diagnostics diag{problems};
+  std::vector<std::string> notices;
+  std::vector<ThreatRule> rules;
+  std::vector<ProtectedTarget> targets;
+  std::vector<ExclusionContext> exclusions;
+  std::vector<PatternEntry> patterns;
+  std::set<std::string> rule_ids;
+  std::set<std::string> exclusion_ids;
+  std::set<std::string> person_ids;
+  std::string today;
+  Normalizer normalizer;
+
+  void add_pattern(PatternKind kind, std::size_t owner, std::string expression, SourceLocation where) {
+    patterns.push_back({kind, static_cast<std::uint32_t>(owner), std::move(expression), std::move(where)});
+  }
+
+  void load_rule_file(const RuleSource& source);
+  void load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang);
+  void load_targets(const YAML::Node& list, std::string_view file);
+  void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
+  void load_registry(const RuleSource& source);
+  void check_expressions();
+  HsDatabase compile();
+};
+
+void Builder::load_rule_file(const RuleSource& source) {
+  const std::string file(source.name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(source.content));
+  } catch (const YAML::Exception& e) {
+    diag.add({file, e.mark.line + 1}, "invalid YAML: " + e.msg);
+    return;
+  }
+  const SourceLocation top{file, 1};
+  if (!root.IsMap()) {
+    diag.add(top, "a rule file must be a mapping with 'rules', 'targets' or 'exclusions'");
+    return;
+  }
+  check_keys(root, {"lang", "description", "rules", "targets", "exclusions"}, top, diag, "file");
+  std::string file_lang;
+  read_scalar(root, "lang", top, diag, file_lang, false, "file");
+  if (const auto list = root["rules"]) {
+    if (!list.IsSequence()) {
+      diag.add(where_of(file, list, 1), "'rules' must be a list");
+    } else {
+      for (const auto& node : list) load_rule(node, file, file_lang);
+    }
+  }
+  if (const auto list = root["targets"]) load_targets(list, file);
+  if (const auto list = root["exclusions"]) load_exclusions(list, file, file_lang);
+}
+
+void Builder::load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang) {
+  const SourceLocation where = where_of(file, node, 1);
+  if (!node.IsMap()) {
+    diag.add(where, "a rule must be a mapping");
+    return;
+  }
+  ThreatRule rule;
+  rule.where = where;
+  const std::size_t problems_before = problems.size();
+  read_scalar(node, "id", where, diag, rule.id, true, "rule");
+  const std::string what = rule.id.empty() ? std::string("rule") : "rule '" + rule.id + "'";
+  check_keys(node,
+             {"id", "rev", "description", "author", "category", "severity", "lang", "expires", "targets",
+              "window", "threat", "exclude", "examples"},
+             where, diag, what);
+  if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
+    diag.add(where, what + ": duplicate id (ids must be unique across the set)");
+  }
+  std::string text;
+  if (read_scalar(node, "rev", where, diag, text, true, what)) {
+    try {
+      std::size_t used = 0;
+      rule.rev = std::stoi(text, &used);
+      if (used != text.size() || rule.rev < 1) throw std::invalid_argument("rev");
+    } catch (const std::exception&) {
+      diag.add(where_of(file, node["rev"], where.line), what + ": 'rev' must be a positive integer");
+    }
+  }
+  read_scalar(node, "description", where, diag, rule.description, true, what);
+  read_scalar(node, "author", where, diag, rule.author, true, what);
+  if (read_scalar(node, "category", where, diag, rule.category, true, what) &&
+      !is_known_category(rule.category)) {
+    diag.add(where_of(file, node["category"], where.line), what + ": unknown category '" + rule.category + "'");
+  }
+  if (read_scalar(node, "severity", where, diag, text, true, what)) {
+    if (auto severity = parse_severity(text)) {
+      rule.severity = *severity;
+    } else {
+      diag.add(where_of(file, node["severity"], where.line),
+               what + ": severity must be critical, high, medium or low, not '" + text + "'");
+    }
+  }
+  rule.lang = file_lang;
+  read_scalar(node, "lang", where, diag, rule.lang, file_lang.empty(), what);
+  if (read_scalar(node, "expires", where, diag, rule.expires, false, what)) {
+    const bool shape_ok = rule.expires.size() == 10 && rule.expires[4] == '-' && rule.expires[7] == '-';
+    if (!shape_ok) diag.add(where_of(file, node["expires"], where.line), what + ": 'expires' must be YYYY-MM-DD");
+  }
+  if (read_scalar(node, "window", where, diag, text, false, what)) {
+    try {
+      std::size_t used = 0;
+      const int window = std::stoi(text, &used);
+      if (used != text.size() || window < 0 || window > 100) throw std::invalid_argument("window");
+      rule.window_words = static_cast<std::uint32_t>(window);
+    } catch (const std::exception&) {
+      diag.add(where_of(file, node["window"], where.line), what + ": 'window' must be a word count from 0 to 100");
+    }
+  }
+  for (auto& [role, role_where] : read_list(node, "targets", where, diag, what)) {
+    if (role == "any") continue;
+    if (!is_known_role(role)) {
+      diag.add(role_where, what + ": unknown target role '" + role + "'");
+      continue;
+    }
+    rule.target_roles.push_back(role);
+  }
+  const auto threats = read_list(node, "threat", where, diag, what);
+  if (threats.empty()) diag.add(where, what + ": missing 'threat' (one or more expressions)");
+  const auto excludes = read_list(node, "exclude", where, diag, what);
+  if (const auto examples = node["examples"]) {
+    if (!examples.IsMap()) {
+      diag.add(where_of(file, examples, where.line), what + ": 'examples' must have 'positive' and 'negative' lists");
+    } else {
+      check_keys(examples, {"positive", "negative"}, where_of(file, examples, where.line), diag, what + " examples");
+      for (auto& [t, w] : read_list(examples, "positive", where, diag, what)) rule.positive_examples.push_back({t, w});
+      for (auto& [t, w] : read_list(examples, "negative", where, diag, what)) rule.negative_examples.push_back({t, w});
+    }
+  }
+  if (problems.size() != problems_before) return;
+
+  if (!rule.expires.empty() && !today.empty() && rule.expires < today) {
+    notices.push_back(where.str() + ": rule '" + rule.id + "' expired on " + rule.expires + ", skipped");
+    return;
+  }
+  const std::size_t index = rules.size();
+  for (const auto& [expression, expression_where] : threats) {
+    add_pattern(PatternKind::kThreat, index, word_expression(expression), expression_where);
+  }
+  if (!excludes.empty()) {
+    ExclusionContext own;
+    own.id = rule.id + "/exclude";
+    own.description = "exclusions of rule " + rule.id;
+    own.lang = rule.lang;
+    own.only_rule = static_cast<std::int32_t>(index);
+    own.where = where;
+    for (const auto& [expression, expression_where] : excludes) {
+      add_pattern(PatternKind::kExclusion, exclusions.size(), word_expression(expression), expression_where);
+    }
+    exclusions.push_back(std::move(own));
+  }
+  rules.push_back(std::move(rule));
+}
+
+void Builder::load_targets(const YAML::Node& list, std::string_view file) {
+  if (!list.IsSequence()) {
+    diag.add(where_of(file, list, 1), "'targets' must be a list");
+    return;
+  }
+  for (const auto& node : list) {
+    const SourceLocation where = where_of(file, node, 1);
+    if (!node.IsMap()) {
+      diag.add(where, "a target must be a mapping with 'role' and 'terms'");
+      continue;
+    }
+    check_keys(node, {"role", "terms", "description"}, where, diag, "target");
+    ProtectedTarget target;
+    if (!read_scalar(node, "role", where, diag, target.role, true, "target")) continue;
+    if (!is_known_role(target.role)) {
+      diag.add(where, "target: unknown role '" + target.role + "'");
+      continue;
+    }
+    const auto terms = read_list(node, "terms", where, diag, "target '" + target.role + "'");
+    if (terms.empty()) diag.add(where, "target '" + target.role + "': missing 'terms'");
+    const std::size_t index = targets.size();
+    for (const auto& [expression, expression_where] : terms) {
+      add_pattern(PatternKind::kTarget, index, word_expression(expression), expression_where);
+    }
+    targets.push_back(std::move(target));
+  }
+}
+
+void Builder::load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang) {
+  if (!list.IsSequence()) {
+    diag.add(where_of(file, list, 1), "'exclusions' must be a list");
+    return;
+  }
+  for (const auto& node : list) {
+    const SourceLocation where = where_of(file, node, 1);
+    if (!node.IsMap()) {
+      diag.add(where, "an exclusion must be a mapping");
+      continue;
+    }
+    ExclusionContext exclusion;
+    exclusion.where = where;
+    exclusion.lang = file_lang;
+    read_scalar(node, "id", where, diag, exclusion.id, true, "exclusion");
+    const std::string what = "exclusion '" + exclusion.id + "'";
+    check_keys(node, {"id", "description", "scope", "lang", "patterns"}, where, diag, what);
+    if (!exclusion.id.empty() && !exclusion_ids.insert(exclusion.id).second) {
+      diag.add(where, what + ": duplicate id");
+    }
+    read_scalar(node, "description", where, diag, exclusion.description, true, what);
+    read_scalar(node, "lang", where, diag, exclusion.lang, false, what);
+    std::string scope = "window";
+    read_scalar(node, "scope", where, diag, scope, false, what);
+    if (scope == "post") {
+      exclusion.scope = ExclusionContext::Scope::kPost;
+    } else if (scope != "window") {
+      diag.add(where, what + ": scope must be 'window' or 'post'");
+    }
+    const auto expressions = read_list(node, "patterns", where, diag, what);
+    if (expressions.empty()) diag.add(where, what + ": missing 'patterns'");
+    const std::size_t index = exclusions.size();
+    for (const auto& [expression, expression_where] : expressions) {
+      add_pattern(PatternKind::kExclusion, index, word_expression(expression), expression_where);
+    }
+    exclusions.push_back(std::move(exclusion));
+  }
+}
+
+void Builder::load_registry(const RuleSource& source) {
+  const std::string file(source.name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(source.content));
+  } catch (const YAML::Exception& e) {
+    diag.add({file, e.mark.line + 1}, "invalid YAML: " + e.msg);
+    return;
+  }
+  const SourceLocation top{file, 1};
+  if (!root.IsMap() || !root["persons"] || !root["persons"].IsSequence()) {
+    diag.add(top, "a protected-person registry must be a mapping with a 'persons' list");
+    return;
+  }
+  check_keys(root, {"persons", "description"}, top, diag, "registry");
+  for (const auto& node : root["persons"]) {
+    const SourceLocation where = where_of(file, node, 1);
+    if (!node.IsMap()) {
+      diag.add(where, "a person must be a mapping with id, name, role, aliases");
+      continue;
+    }
+    ProtectedTarget person;
+    read_scalar(node, "id", where, diag, person.person_id, true, "person");
+    const std::string what = "person '" + person.person_id + "'";
+    check_keys(node, {"id", "name", "role", "aliases"}, where, diag, what);
+    if (!person.person_id.empty() && !person_ids.insert(person.person_id).second) {
+      diag.add(where, what + ": duplicate id");
+    }
+    read_scalar(node, "name", where, diag, person.name, true, what);
+    if (read_scalar(node, "role", where, diag, person.role, true, what) && !is_known_role(person.role)) {
+      diag.add(where, what + ": unknown role '" + person.role + "'");
+    }
+    std::vector<std::pair<std::string, SourceLocation>> terms;
+    if (!person.name.empty()) terms.emplace_back(person.name, where);
+    for (auto& alias : read_list(node, "aliases", where, diag, what)) terms.push_back(std::move(alias));
+    const std::size_t index = targets.size();
+    std::set<std::string> seen;
+    for (const auto& [term, term_where] : terms) {
+      std::string normalized = normalizer.normalize_term(term);
+      if (normalized.empty()) {
+        diag.add(term_where, what + ": alias '" + term + "' is empty after normalisation");
+        continue;
+      }
+      if (!seen.insert(normalized).second) continue;
+      add_pattern(PatternKind::kTarget, index, literal_expression(normalized), term_where);
+    }
+    targets.push_back(std::move(person));
+  }
+}
+
+constexpr unsigned kHsFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
+constexpr unsigned kHsMode = HS_MODE_BLOCK;
+
+struct HsCompileErrorDeleter {
+  void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
+};
+using HsCompileError = std::unique_ptr<hs_compile_error_t, HsCompileErrorDeleter>;
+
+// Checks each expression on its own first, so every bad one is reported with
+// its place, not just the first that hs_compile_multi trips on.
+void Builder::check_expressions() {
+  for (const auto& pattern : patterns) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* raw_error = nullptr;
+    if (hs_expression_info(pattern.expression.c_str(), kHsFlags, &info, &raw_error) != HS_SUCCESS) {
+      HsCompileError error(raw_error);
+      diag.add(pattern.where, "expression '" + pattern.expression + "' does not compile: " +
+                                  (error ? error->message : "unknown error"));
+      continue;
+    }
+    if (info != nullptr && info->min_width == 0) {
+      diag.add(pattern.where, "expression '" + pattern.expression + "' can match empty text");
+    }
+    std::free(info);  // NOLINT(cppcoreguidelines-no-malloc): allocated by Hyperscan with malloc
+  }
+}
+
+HsDatabase Builder::compile() {
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  expressions.reserve(patterns.size());
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    expressions.push_back(patterns[i].expression.c_str());
+    flags.push_back(kHsFlags);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_database_t* raw_db = nullptr;
+  hs_compile_error_t* raw_error = nullptr;
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()),
+                       kHsMode, nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
+    HsCompileError error(raw_error);
+    const std::string message = error ? error->message : "unknown error";
+    if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < patterns.size()) {
+      diag.add(patterns[static_cast<std::size_t>(error->expression)].where, "does not compile: " + message);
+    } else {
+      diag.add({"<pattern set>", 0}, "Hyperscan compile failed: " + message);
+    }
+    return nullptr;
+  }
+  return HsDatabase(raw_db);
+}
+
+std::string content_hash(const PatternSetInput& input) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  auto feed = [&](std::string_view label, const RuleSource& source) {
+    const std::string header = std::string(label) + std::string(source.name) + '\0' +
+                               std::to_string(source.content.size()) + '\0';
+    EVP_DigestUpdate(ctx.get(), header.data(), header.size());
+    EVP_DigestUpdate(ctx.get(), source.content.data(), source.content.size());
+  };
+  std::vector<RuleSource> sorted(input.rule_sources.begin(), input.rule_sources.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& source : sorted) feed("rules:", source);
+  // The registry's file name is left out: the same people under another path
+  // are the same set.
+  if (input.registry) feed("registry:", {"", input.registry->content});
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned i = 0; i < 8; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input) {
+  Builder builder;
+  builder.today = input.today;
+  for (const auto& source : input.rule_sources) builder.load_rule_file(source);
+  if (input.registry) builder.load_registry(*input.registry);
+
+  std::set<std::string> roles_with_terms;
+  for (const auto& target : builder.targets) {
+    if (target.person_id.empty()) roles_with_terms.insert(target.role);
+  }
+  for (const auto& rule : builder.rules) {
+    for (const auto& role : rule.target_roles) {
+      if (!roles_with_terms.contains(role)) {
+        builder.diag.add(rule.where, "rule '" + rule.id + "': no target terms define role '" + role + "'");
+      }
+    }
+  }
+  if (builder.problems.empty() && builder.rules.empty()) {
+    builder.diag.add({"<pattern set>", 0}, "no rules");
+  }
+  if (builder.problems.empty()) builder.check_expressions();
+  if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
+  HsDatabase database = builder.compile();
+  if (!database) throw PatternSetError(std::move(builder.problems));
+  return std::make_shared<const PatternSet>(std::move(builder.rules), std::move(builder.targets),
+                                            std::move(builder.exclusions), std::move(builder.patterns),
+                                            std::move(database), content_hash(input), std::move(builder.notices));
+}
+
+}  // namespace wachtpost

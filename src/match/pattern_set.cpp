@@ -1,0 +1,22 @@
+#include "match/pattern_set.hpp"
+
+namespace wachtpost {
+
+PatternSet::PatternSet(std::vector<ThreatRule> rules, std::vector<ProtectedTarget> targets,
+                       std::vector<ExclusionContext> exclusions, std::vector<PatternEntry> patterns,
+                       HsDatabase database, std::string hash, std::vector<std::string> notices)
+    : rules_(std::move(rules)),
+      targets_(std::move(targets)),
+      exclusions_(std::move(exclusions)),
+      patterns_(std::move(patterns)),
+      database_(std::move(database)),
+      hash_(std::move(hash)),
+      notices_(std::move(notices)) {}
+
+std::size_t PatternSet::database_bytes() const {
+  std::size_t size = 0;
+  if (database_ && hs_database_size(database_.get(), &size) == HS_SUCCESS) return size;
+  return 0;
+}
+
+}  // namespace wachtpost

@@ -1,0 +1,90 @@
+#pragma once
+// The rule model: what operators write in patterns/*.yaml.
+//
+// A ThreatRule fires when one of its threat expressions occurs within
+// `window_words` words of a protected target (a named ProtectedPerson or a
+// protected role such as "judge") and no ExclusionContext (reported speech,
+// news, idiom, self-reference) covers the threat.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wachtpost {
+
+// Where an item was written, for errors and lint reports: "nl/threats.yaml:12".
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+  [[nodiscard]] std::string str() const { return file + ":" + std::to_string(line); }
+};
+
+enum class Severity : std::uint8_t { kCritical, kHigh, kMedium, kLow };
+std::string_view severity_name(Severity severity);
+std::optional<Severity> parse_severity(std::string_view text);
+
+// Categories the desk sorts alerts by. Adding one is a code change on purpose:
+// dashboards and alert routing depend on the list.
+inline constexpr std::string_view kCategories[] = {
+    "death_threat", "violence", "arson_or_explosive", "home_or_doxxing", "family", "incitement"};
+bool is_known_category(std::string_view category);
+
+// Roles protected by the desk, whether or not a person is named.
+inline constexpr std::string_view kProtectedRoles[] = {
+    "minister", "mp", "politician", "judge", "prosecutor", "journalist", "lawyer", "mayor"};
+bool is_known_role(std::string_view role);
+
+struct RuleExample {
+  std::string text;
+  SourceLocation where;
+};
+
+struct ThreatRule {
+  std::string id;  // stable across revisions, e.g. "nl.death.kill-verb"
+  int rev = 1;
+  std::string description;
+  std::string author;
+  std::string category;
+  Severity severity = Severity::kHigh;
+  std::string lang;
+  std::string expires;                    // "YYYY-MM-DD" or empty
+  std::vector<std::string> target_roles;  // empty: any protected role or person
+  std::uint32_t window_words = 8;
+  std::vector<RuleExample> positive_examples;
+  std::vector<RuleExample> negative_examples;
+  SourceLocation where;
+};
+
+// Something a threat must point at to matter to this desk.
+struct ProtectedTarget {
+  std::string role;       // one of kProtectedRoles
+  std::string person_id;  // empty for a role term ("rechter")
+  std::string name;       // the person's display name; empty for a role term
+};
+
+struct ExclusionContext {
+  enum class Scope : std::uint8_t {
+    kWindow,  // suppresses threats within the rule's window of it
+    kPost,    // suppresses every threat in the post
+  };
+  std::string id;
+  std::string description;
+  std::string lang;
+  Scope scope = Scope::kWindow;
+  std::int32_t only_rule = -1;  // >= 0: a rule's own exclusion, applies to that rule only
+  SourceLocation where;
+};
+
+enum class PatternKind : std::uint8_t { kThreat, kTarget, kExclusion };
+
+// One Hyperscan expression; its index in PatternSet::patterns() is its id.
+struct PatternEntry {
+  PatternKind kind = PatternKind::kThreat;
+  std::uint32_t owner = 0;  // index into rules(), targets() or exclusions()
+  std::string expression;   // as compiled
+  SourceLocation where;
+};
+
+}  // namespace wachtpost

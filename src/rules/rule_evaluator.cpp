@@ -1,0 +1,135 @@
+#include "rules/rule_evaluator.hpp"
+
+#include <algorithm>
+
+namespace wachtpost {
+
+std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to,
+                            std::uint32_t b_from, std::uint32_t b_to) {
+  std::uint32_t lo = 0;
+  std::uint32_t hi = 0;
+  if (a_to <= b_from) {
+    lo = a_to;
+    hi = b_from;
+  } else if (b_to <= a_from) {
+    lo = b_to;
+    hi = a_from;
+  } else {
+    return 0;  // overlapping
+  }
+  std::uint32_t words = 0;
+  for (std::uint32_t i = lo; i < hi && i < text.size(); ++i) {
+    if (text[i] != ' ' && (i == 0 || text[i - 1] == ' ')) ++words;
+  }
+  return words;
+}
+
+namespace {
+
+bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
+  if (rule.target_roles.empty()) return true;
+  return std::find(rule.target_roles.begin(), rule.target_roles.end(), target.role) != rule.target_roles.end();
+}
+
+}  // namespace
+
+void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized, std::span<const Hit> hits,
+                             std::string_view post_lang, RuleEvaluation& out) {
+  out.clear();
+  threats_.clear();
+  targets_.clear();
+  exclusions_.clear();
+  const auto patterns = set.patterns();
+  for (std::uint32_t i = 0; i < hits.size(); ++i) {
+    switch (patterns[hits[i].pattern].kind) {
+      case PatternKind::kThreat: threats_.push_back(i); break;
+      case PatternKind::kTarget: targets_.push_back(i); break;
+      case PatternKind::kExclusion: exclusions_.push_back(i); break;
+    }
+  }
+  if (threats_.empty() || targets_.empty()) return;  // the common case: nothing to weigh
+
+  // Group threat hits by rule, in text order within a rule.
+  std::sort(threats_.begin(), threats_.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto ra = patterns[hits[a].pattern].owner;
+    const auto rb = patterns[hits[b].pattern].owner;
+    return ra != rb ? ra < rb : hits[a].from < hits[b].from;
+  });
+
+  const auto rules = set.rules();
+  const auto all_targets = set.targets();
+  const auto all_exclusions = set.exclusions();
+  std::size_t run = 0;
+  while (run < threats_.size()) {
+    const std::uint32_t rule_index = patterns[hits[threats_[run]].pattern].owner;
+    const ThreatRule& rule = rules[rule_index];
+    const auto begin = static_cast<std::uint32_t>(out.hit_indices.size());
+    chosen_targets_.clear();
+    std::size_t next = run;
+    for (; next < threats_.size() && patterns[hits[threats_[next]].pattern].owner == rule_index; ++next) {
+      const Hit& threat = hits[threats_[next]];
+      const bool excluded = std::any_of(exclusions_.begin(), exclusions_.end(), [&](std::uint32_t e) {
+        const ExclusionContext& exclusion = all_exclusions[patterns[hits[e].pattern].owner];
+        if (exclusion.only_rule >= 0 && static_cast<std::uint32_t>(exclusion.only_rule) != rule_index) return false;
+        if (exclusion.scope == ExclusionContext::Scope::kPost) return true;
+        return words_between(normalized, threat.from, threat.to, hits[e].from, hits[e].to) <= rule.window_words;
+      });
+      if (excluded) {
+        ++out.suppressed;
+        continue;
+      }
+      bool pointed = false;
+      for (const std::uint32_t t : targets_) {
+        const Hit& target = hits[t];
+        if (!role_allowed(rule, all_targets[patterns[target.pattern].owner])) continue;
+        if (words_between(normalized, threat.from, threat.to, target.from, target.to) > rule.window_words) continue;
+        pointed = true;
+        if (std::find(chosen_targets_.begin(), chosen_targets_.end(), t) == chosen_targets_.end()) {
+          chosen_targets_.push_back(t);
+        }
+      }
+      if (pointed) out.hit_indices.push_back(threats_[next]);
+    }
+    if (out.hit_indices.size() > begin) {
+      out.hit_indices.insert(out.hit_indices.end(), chosen_targets_.begin(), chosen_targets_.end());
+      out.matches.push_back({rule_index, begin, static_cast<std::uint32_t>(out.hit_indices.size())});
+    }
+    run = next;
+  }
+  if (out.matches.size() > 1) drop_same_evidence(set, hits, post_lang, out);
+}
+
+// Dutch and English rules share words ("molotov", "kill"); when rules of one
+// category fire on overlapping threat words, the desk wants one alert: the
+// rule in the post's language, else the first.
+void RuleEvaluator::drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,
+                                       RuleEvaluation& out) const {
+  const auto patterns = set.patterns();
+  const auto rules = set.rules();
+  auto shares_threat_words = [&](const RuleMatch& a, const RuleMatch& b) {
+    for (std::uint32_t i = a.begin; i < a.end; ++i) {
+      const Hit& x = hits[out.hit_indices[i]];
+      if (patterns[x.pattern].kind != PatternKind::kThreat) continue;
+      for (std::uint32_t j = b.begin; j < b.end; ++j) {
+        const Hit& y = hits[out.hit_indices[j]];
+        if (patterns[y.pattern].kind == PatternKind::kThreat && x.from < y.to && y.from < x.to) return true;
+      }
+    }
+    return false;
+  };
+  constexpr std::uint32_t kDropped = UINT32_MAX;
+  for (std::size_t i = 0; i < out.matches.size(); ++i) {
+    for (std::size_t j = i + 1; j < out.matches.size(); ++j) {
+      RuleMatch& a = out.matches[i];
+      RuleMatch& b = out.matches[j];
+      if (a.rule == kDropped || b.rule == kDropped) continue;
+      if (rules[a.rule].category != rules[b.rule].category || rules[a.rule].lang == rules[b.rule].lang) continue;
+      if (!shares_threat_words(a, b)) continue;
+      const bool b_preferred = !post_lang.empty() && rules[b.rule].lang == post_lang && rules[a.rule].lang != post_lang;
+      (b_preferred ? a : b).rule = kDropped;
+    }
+  }
+  std::erase_if(out.matches, [](const RuleMatch& m) { return m.rule == kDropped; });
+}
+
+}  // namespace wachtpost

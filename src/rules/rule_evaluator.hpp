@@ -1,0 +1,56 @@
+#pragma once
+// Decides which rules fire on a post, from the hits of one scan.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "match/pattern_set.hpp"
+#include "match/scanner.hpp"
+
+namespace wachtpost {
+
+// A rule that fired. Its evidence is hit_indices[begin, end) of the evaluator's
+// output: the threat hits and the target hits they pointed at.
+struct RuleMatch {
+  std::uint32_t rule = 0;
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
+struct RuleEvaluation {
+  std::vector<RuleMatch> matches;
+  std::vector<std::uint32_t> hit_indices;  // into the hits given to evaluate()
+  std::uint32_t suppressed = 0;            // threat hits silenced by an exclusion
+  void clear() {
+    matches.clear();
+    hit_indices.clear();
+    suppressed = 0;
+  }
+};
+
+// Number of words strictly between two spans of normalised text (0 when they
+// touch or overlap). Words are separated by single spaces after normalisation.
+std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to,
+                            std::uint32_t b_from, std::uint32_t b_to);
+
+class RuleEvaluator {
+ public:
+  // Reuses its buffers: no allocation per post once warm. `post_lang` (may
+  // be empty) decides between rules of different languages that fire on the
+  // very same words, so one threat gives one alert.
+  void evaluate(const PatternSet& set, std::string_view normalized, std::span<const Hit> hits,
+                std::string_view post_lang, RuleEvaluation& out);
+
+ private:
+  std::vector<std::uint32_t> threats_;
+  std::vector<std::uint32_t> targets_;
+  std::vector<std::uint32_t> exclusions_;
+  std::vector<std::uint32_t> chosen_targets_;
+
+  void drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,
+                          RuleEvaluation& out) const;
+};
+
+}  // namespace wachtpost

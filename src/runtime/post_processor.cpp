@@ -1,0 +1,85 @@
+#include "runtime/post_processor.hpp"
+
+#include <algorithm>
+
+namespace wachtpost {
+
+PostProcessor::PostProcessor(PostProcessorOptions options)
+    : options_(std::move(options)), normalizer_(options_.normalizer) {}
+
+PostVerdict PostProcessor::process(const std::shared_ptr<const PatternSet>& set, const Post& post,
+                                   std::string_view detected_at, std::vector<Alert>& alerts) {
+  // The first and only thing looked at in a non-public post is its visibility.
+  if (!post.is_public()) return PostVerdict::kDroppedNotPublic;
+
+  normalizer_.normalize(post.text, normalized_);
+  last_scan_complete_ = scanner_.scan(set, normalized_.text, hits_);
+  evaluator_.evaluate(*set, normalized_.text, hits_, post.lang, evaluation_);
+  for (const auto& match : evaluation_.matches) {
+    alerts.push_back(build_alert(*set, match, post, detected_at));
+  }
+  return PostVerdict::kScanned;
+}
+
+Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, const Post& post,
+                                 std::string_view detected_at) {
+  const ThreatRule& rule = set.rules()[match.rule];
+  Alert alert;
+  alert.alert_id = make_alert_id(post.platform, post.id, rule.id, set.hash());
+  alert.post_id = post.id;
+  alert.platform = post.platform;
+  alert.url = post.url;
+  alert.created_at = post.created_at;
+  alert.detected_at = detected_at;
+  alert.lang = post.lang;
+  alert.severity = rule.severity;
+  alert.category = rule.category;
+  alert.rule = rule.id;
+  alert.rule_rev = rule.rev;
+  alert.rule_description = rule.description;
+  alert.pattern_set = set.hash();
+
+  std::uint32_t evidence_from = UINT32_MAX;
+  std::uint32_t evidence_to = 0;
+  for (std::uint32_t i = match.begin; i < match.end; ++i) {
+    const Hit& hit = hits_[evaluation_.hit_indices[i]];
+    const PatternEntry& pattern = set.patterns()[hit.pattern];
+    const auto source = normalized_.to_source(hit.from, hit.to);
+    const bool duplicate = std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& m) {
+      return m.start == source.begin && m.end == source.end;
+    });
+    if (!duplicate) {
+      alert.matches.push_back({rule.id, pattern.kind == PatternKind::kThreat ? "threat" : "target", source.begin,
+                               source.end, std::string(post.text.substr(source.begin, source.end - source.begin)),
+                               source.steps});
+    }
+    evidence_from = std::min(evidence_from, source.begin);
+    evidence_to = std::max(evidence_to, source.end);
+    if (pattern.kind != PatternKind::kTarget) continue;
+    const ProtectedTarget& target = set.targets()[pattern.owner];
+    const bool known = std::any_of(alert.targets.begin(), alert.targets.end(), [&](const AlertTarget& t) {
+      return t.id == target.person_id && t.role == target.role;
+    });
+    if (!known) alert.targets.push_back({target.person_id, target.name, target.role});
+  }
+  // A named person already says the role: "rechter Jansen" is one target, not two.
+  std::erase_if(alert.targets, [&](const AlertTarget& t) {
+    return t.id.empty() && std::any_of(alert.targets.begin(), alert.targets.end(), [&](const AlertTarget& other) {
+             return !other.id.empty() && other.role == t.role;
+           });
+  });
+  std::sort(alert.matches.begin(), alert.matches.end(),
+            [](const AlertMatch& a, const AlertMatch& b) { return a.start != b.start ? a.start < b.start : a.end < b.end; });
+
+  const auto excerpt = choose_excerpt(post.text, evidence_from, evidence_to, options_.excerpt_max_bytes);
+  alert.excerpt = std::string(post.text.substr(excerpt.start, excerpt.length));
+  alert.excerpt_start = excerpt.start;
+  if (options_.pseudonymizer) {
+    if (auto ref = options_.pseudonymizer->pseudonym(post.platform, post.author_id, post.created_ms)) {
+      alert.author_ref = std::move(*ref);
+    }
+  }
+  return alert;
+}
+
+}  // namespace wachtpost
