@@ -48,10 +48,7 @@ bool fail(ParseFailure& failure, RejectReason reason, std::string detail) {
 
 bool fail_json(ParseFailure& failure, error_code code) {
   if (code == simdjson::UTF8_ERROR) return fail(failure, RejectReason::kInvalidUtf8, "invalid UTF-8");
-  const RejectReason reason = reason_for(code);
-  std::string detail = reason == RejectReason::kTruncated ? "document ends early: " : "";
-  detail += simdjson::error_message(code);
-  return fail(failure, reason, std::move(detail));
+  return fail(failure, reason_for(code), simdjson::error_message(code));
 }
 
 // The fields of a post, in one place so the field loop and the checks agree.

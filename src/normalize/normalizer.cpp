@@ -753,6 +753,30 @@ void Normalizer::normalize(std::string_view original, NormalizedText& out) {
   if (options_.squeeze_repeats) squeeze_repeats(out);
 }
 
+bool Normalizer::collapse_stretched(const NormalizedText& in, NormalizedText& out) {
+  out.clear();
+  const std::size_t size = in.text.size();
+  auto squeezed_pair_at = [&](std::size_t i) {
+    return i + 1 < size && in.text[i] == in.text[i + 1] && (in.steps[i] & kDecodeRepeat) != 0 &&
+           (in.steps[i + 1] & kDecodeRepeat) != 0;
+  };
+  std::size_t first = 0;
+  while (first < size && !squeezed_pair_at(first)) ++first;
+  if (first == size) return false;
+  out.text.reserve(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.text.push_back(in.text[i]);
+    out.source_begin.push_back(in.source_begin[i]);
+    out.source_end.push_back(in.source_end[i]);
+    out.steps.push_back(in.steps[i]);
+    if (i >= first && squeezed_pair_at(i)) {
+      out.source_end.back() = std::max(in.source_end[i], in.source_end[i + 1]);
+      ++i;
+    }
+  }
+  return true;
+}
+
 std::string Normalizer::normalize_term(std::string_view term) {
   normalize(term, scratch_);
   return scratch_.text;

@@ -74,6 +74,14 @@ class Normalizer {
   // whitespace collapsed to one space.
   void normalize(std::string_view original, NormalizedText& out);
 
+  // A second reading of a text with stretched letters: the normaliser
+  // squeezes "doooood" to "dood" (Dutch and English spell with doubles), which
+  // leaves "afmaaaken" as "afmaaken". This collapses every pair that came from
+  // such a squeeze to one letter ("afmaken", "dod"), so a caller that scans
+  // both readings catches stretching of single and double letters alike.
+  // Returns false (and leaves `out` cleared) when `in` had nothing squeezed.
+  static bool collapse_stretched(const NormalizedText& in, NormalizedText& out);
+
   // Normalises a pattern-side term (a protected person's name, an alias) the
   // same way, so terms and texts meet in the same form.
   std::string normalize_term(std::string_view term);

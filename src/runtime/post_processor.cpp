@@ -13,16 +13,33 @@ PostVerdict PostProcessor::process(const std::shared_ptr<const PatternSet>& set,
   if (!post.is_public()) return PostVerdict::kDroppedNotPublic;
 
   normalizer_.normalize(post.text, normalized_);
-  last_scan_complete_ = scanner_.scan(set, normalized_.text, hits_);
-  evaluator_.evaluate(*set, normalized_.text, hits_, post.lang, evaluation_);
-  for (const auto& match : evaluation_.matches) {
-    alerts.push_back(build_alert(*set, match, post, detected_at));
+  const std::size_t first_alert = alerts.size();
+  suppressed_ = 0;
+  last_scan_complete_ = true;
+  evaluate_reading(set, post, normalized_, detected_at, first_alert, alerts);
+  if (Normalizer::collapse_stretched(normalized_, collapsed_)) {
+    evaluate_reading(set, post, collapsed_, detected_at, first_alert, alerts);
   }
   return PostVerdict::kScanned;
 }
 
+void PostProcessor::evaluate_reading(const std::shared_ptr<const PatternSet>& set, const Post& post,
+                                     const NormalizedText& reading, std::string_view detected_at,
+                                     std::size_t first_alert, std::vector<Alert>& alerts) {
+  last_scan_complete_ = scanner_.scan(set, reading.text, hits_) && last_scan_complete_;
+  evaluator_.evaluate(*set, reading.text, hits_, post.lang, evaluation_);
+  suppressed_ += evaluation_.suppressed;
+  for (const auto& match : evaluation_.matches) {
+    // A rule alerts once per post, whichever reading of the text it fired on.
+    const std::string& rule_id = set->rules()[match.rule].id;
+    const bool already = std::any_of(alerts.begin() + static_cast<std::ptrdiff_t>(first_alert), alerts.end(),
+                                     [&](const Alert& a) { return a.rule == rule_id; });
+    if (!already) alerts.push_back(build_alert(*set, match, post, reading, detected_at));
+  }
+}
+
 Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, const Post& post,
-                                 std::string_view detected_at) {
+                                 const NormalizedText& reading, std::string_view detected_at) {
   const ThreatRule& rule = set.rules()[match.rule];
   Alert alert;
   alert.alert_id = make_alert_id(post.platform, post.id, rule.id, set.hash());
@@ -44,7 +61,7 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
   for (std::uint32_t i = match.begin; i < match.end; ++i) {
     const Hit& hit = hits_[evaluation_.hit_indices[i]];
     const PatternEntry& pattern = set.patterns()[hit.pattern];
-    const auto source = normalized_.to_source(hit.from, hit.to);
+    const auto source = reading.to_source(hit.from, hit.to);
     const bool duplicate = std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& m) {
       return m.start == source.begin && m.end == source.end;
     });
@@ -66,6 +83,13 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
   std::erase_if(alert.targets, [&](const AlertTarget& t) {
     return t.id.empty() && std::any_of(alert.targets.begin(), alert.targets.end(), [&](const AlertTarget& other) {
              return !other.id.empty() && other.role == t.role;
+           });
+  });
+  // Likewise the role word inside a matched name is not separate evidence.
+  std::erase_if(alert.matches, [&](const AlertMatch& m) {
+    return m.kind == "target" && std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& o) {
+             return &o != &m && o.kind == "target" && o.start <= m.start && m.end <= o.end &&
+                    (o.end - o.start) > (m.end - m.start);
            });
   });
   std::sort(alert.matches.begin(), alert.matches.end(),

@@ -39,20 +39,25 @@ class PostProcessor {
                       std::string_view detected_at, std::vector<Alert>& alerts);
 
   // Threat hits an exclusion silenced in the last processed post.
-  [[nodiscard]] std::uint32_t last_suppressed() const { return evaluation_.suppressed; }
+  [[nodiscard]] std::uint32_t last_suppressed() const { return suppressed_; }
   // False when the last post hit the scanner's match limit.
   [[nodiscard]] bool last_scan_complete() const { return last_scan_complete_; }
 
  private:
-  Alert build_alert(const PatternSet& set, const RuleMatch& match, const Post& post, std::string_view detected_at);
+  void evaluate_reading(const std::shared_ptr<const PatternSet>& set, const Post& post, const NormalizedText& reading,
+                        std::string_view detected_at, std::size_t first_alert, std::vector<Alert>& alerts);
+  Alert build_alert(const PatternSet& set, const RuleMatch& match, const Post& post, const NormalizedText& reading,
+                    std::string_view detected_at);
 
   PostProcessorOptions options_;
   Normalizer normalizer_;
   NormalizedText normalized_;
+  NormalizedText collapsed_;  // the second reading of stretched letters
   Scanner scanner_;
   std::vector<Hit> hits_;
   RuleEvaluator evaluator_;
   RuleEvaluation evaluation_;
+  std::uint32_t suppressed_ = 0;
   bool last_scan_complete_ = true;
 };
 
