@@ -151,7 +151,7 @@ int run_scan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
   out.flush();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  err << "wachtpost scan: " << counts.lines << " lines, " << counts.scanned << " posts scanned, " << counts.not_public
+  err << "wachtpost scan: " << input_name << ": " << counts.lines << " lines, " << counts.scanned << " posts scanned, " << counts.not_public
       << " dropped (not public), " << counts.rejected << " rejected";
   if (!counts.rejected_by_reason.empty()) {
     err << " (";

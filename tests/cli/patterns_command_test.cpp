@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "cli/command_runner.hpp"
+
+using wachtpost::testing::run_wachtpost;
+using wachtpost::testing::source_path;
+
+TEST(PatternsCommand, ShippedSetPassesLintAndItsOwnExamples) {
+  const auto lint = run_wachtpost("patterns lint " + source_path("patterns"));
+  EXPECT_EQ(lint.exit_code, 0) << lint.err;
+  EXPECT_NE(lint.out.find("lint ok"), std::string::npos);
+  const auto test = run_wachtpost("patterns test " + source_path("patterns"));
+  EXPECT_EQ(test.exit_code, 0) << test.err;
+  EXPECT_NE(test.out.find(" 0 failed"), std::string::npos) << test.out;
+}
+
+TEST(PatternsCommand, FailingExampleIsReportedWithFileAndLine) {
+  const auto dir = std::filesystem::temp_directory_path() / ("wachtpost-ptest-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "rules.yaml");
+    out << "lang: nl\n"
+           "targets:\n  - role: judge\n    terms: ['rechter']\n"
+           "rules:\n"
+           "  - id: t.kill\n    rev: 2\n    description: d\n    author: a\n    category: death_threat\n"
+           "    severity: high\n    threat: ['afmaken']\n"
+           "    examples:\n"
+           "      positive: ['die rechter afmaken', 'die rechter vermoorden']\n"
+           "      negative: ['die mug afmaken', 'rechter afmaken']\n";
+  }
+  const auto test = run_wachtpost("patterns test " + dir.string());
+  const auto lint = run_wachtpost("patterns lint " + dir.string());
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(test.exit_code, 1);
+  EXPECT_NE(test.err.find("rules.yaml:14: rule 't.kill': positive example raised no alert: \"die rechter vermoorden\""),
+            std::string::npos)
+      << test.err;
+  EXPECT_NE(test.err.find("rules.yaml:15: rule 't.kill': negative example raised an alert: \"rechter afmaken\""),
+            std::string::npos)
+      << test.err;
+  EXPECT_NE(test.out.find("2 passed, 2 failed"), std::string::npos) << test.out;
+  EXPECT_EQ(lint.exit_code, 0) << lint.err;
+}
+
+TEST(PatternsCommand, LintDemandsTwoExamplesEachWay) {
+  const auto dir = std::filesystem::temp_directory_path() / ("wachtpost-plint-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "rules.yaml");
+    out << "lang: en\n"
+           "targets:\n  - role: judge\n    terms: ['judge']\n"
+           "rules:\n"
+           "  - id: t.kill\n    rev: 1\n    description: d\n    author: a\n    category: death_threat\n"
+           "    severity: high\n    threat: ['kill']\n"
+           "    examples:\n      positive: ['kill the judge']\n";
+  }
+  const auto lint = run_wachtpost("patterns lint " + dir.string());
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(lint.exit_code, 2);
+  EXPECT_NE(lint.err.find("rules.yaml:6: rule 't.kill': needs at least 2 positive examples, has 1"), std::string::npos)
+      << lint.err;
+  EXPECT_NE(lint.err.find("needs at least 2 negative examples, has 0"), std::string::npos) << lint.err;
+}

@@ -1,0 +1,178 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "match/pattern_loader.hpp"
+
+using namespace wachtpost;
+
+namespace {
+
+const char* const kTargets =
+    "lang: nl\n"
+    "targets:\n"
+    "  - role: judge\n"
+    "    terms: ['rechters?']\n";
+
+const char* const kRule =
+    "lang: nl\n"
+    "rules:\n"
+    "  - id: t.kill\n"
+    "    rev: 1\n"
+    "    description: kill\n"
+    "    author: tester\n"
+    "    category: death_threat\n"
+    "    severity: critical\n"
+    "    threat: ['afmaken']\n";
+
+std::shared_ptr<const PatternSet> build(std::vector<RuleSource> sources, std::optional<RuleSource> registry = {},
+                                        std::string today = "2026-11-28") {
+  return build_pattern_set({sources, registry, std::move(today)});
+}
+
+std::vector<std::string> problems_of(std::vector<RuleSource> sources, std::optional<RuleSource> registry = {}) {
+  try {
+    build(std::move(sources), std::move(registry));
+  } catch (const PatternSetError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
+bool has_problem(const std::vector<std::string>& problems, const std::string& text) {
+  return std::any_of(problems.begin(), problems.end(), [&](const auto& p) { return p.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST(PatternSet, BuildsRulesTargetsAndExpressions) {
+  const auto set = build({{"t.yaml", kTargets}, {"r.yaml", kRule}});
+  ASSERT_EQ(set->rules().size(), 1U);
+  EXPECT_EQ(set->rules()[0].id, "t.kill");
+  EXPECT_EQ(set->rules()[0].severity, Severity::kCritical);
+  EXPECT_EQ(set->rules()[0].where.str(), "r.yaml:3");
+  ASSERT_EQ(set->targets().size(), 1U);
+  EXPECT_EQ(set->targets()[0].role, "judge");
+  EXPECT_EQ(set->patterns().size(), 2U);
+  EXPECT_NE(set->database(), nullptr);
+  EXPECT_GT(set->database_bytes(), 0U);
+  EXPECT_EQ(set->hash().substr(0, 7), "sha256:");
+  EXPECT_EQ(set->hash().size(), 7U + 16U);
+}
+
+TEST(PatternSet, HashFollowsContentNotOrder) {
+  const auto a = build({{"t.yaml", kTargets}, {"r.yaml", kRule}});
+  const auto b = build({{"r.yaml", kRule}, {"t.yaml", kTargets}});
+  EXPECT_EQ(a->hash(), b->hash());
+  const std::string changed = std::string(kRule) + "    window: 3\n";
+  const auto c = build({{"t.yaml", kTargets}, {"r.yaml", changed}});
+  EXPECT_NE(a->hash(), c->hash());
+  const auto d = build({{"t.yaml", kTargets}, {"r.yaml", kRule}},
+                       RuleSource{"people.yaml", "persons:\n  - {id: p1, name: Jan Smit, role: judge}\n"});
+  EXPECT_NE(a->hash(), d->hash());
+}
+
+TEST(PatternSet, EveryProblemIsReportedWithFileAndLine) {
+  const std::string bad =
+      "lang: nl\n"
+      "rules:\n"
+      "  - id: t.one\n"                 // 3
+      "    rev: zero\n"                 // 4
+      "    description: d\n"
+      "    author: a\n"
+      "    category: murder\n"          // 7
+      "    severity: high\n"
+      "    threat: ['(unclosed']\n"     // 9
+      "    colour: red\n"               // 10
+      "  - id: t.one\n"                 // 11
+      "    rev: 1\n"
+      "    description: d\n"
+      "    author: a\n"
+      "    category: violence\n"
+      "    targets: [astronaut]\n"      // 16
+      "    threat: ['slaan']\n";        // missing severity
+  const auto problems = problems_of({{"t.yaml", kTargets}, {"bad.yaml", bad}});
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:4: rule 't.one': 'rev' must be a positive integer")) << problems.size();
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:7: rule 't.one': unknown category 'murder'"));
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:10: rule 't.one': unknown key 'colour'"));
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:11: rule 't.one': duplicate id"));
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:11: rule 't.one': missing 'severity'"));
+  EXPECT_TRUE(has_problem(problems, "bad.yaml:16: rule 't.one': unknown target role 'astronaut'"));
+  for (const auto& p : problems) EXPECT_TRUE(p.starts_with("bad.yaml:")) << p;
+}
+
+TEST(PatternSet, ExpressionThatDoesNotCompileIsNamedByPlace) {
+  const std::string rule = std::string(kRule) + "  - id: t.two\n    rev: 1\n    description: d\n    author: a\n"
+                                                "    category: violence\n    severity: low\n"
+                                                "    threat:\n      - 'slaan'\n      - '(unclosed'\n";
+  const auto problems = problems_of({{"t.yaml", kTargets}, {"r.yaml", rule}});
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_TRUE(has_problem(problems, "r.yaml:18: expression")) << problems[0];
+  EXPECT_TRUE(has_problem(problems, "does not compile"));
+}
+
+TEST(PatternSet, InvalidYamlNamesTheLine) {
+  const auto problems = problems_of({{"t.yaml", kTargets}, {"broken.yaml", "lang: nl\nrules:\n  - id: [unclosed\n"}});
+  ASSERT_FALSE(problems.empty());
+  EXPECT_TRUE(problems[0].starts_with("broken.yaml:")) << problems[0];
+  EXPECT_TRUE(has_problem(problems, "invalid YAML"));
+}
+
+TEST(PatternSet, RuleForARoleWithoutTermsIsRefused) {
+  const std::string rule = std::string(kRule) + "    targets: [mayor]\n";
+  const auto problems = problems_of({{"t.yaml", kTargets}, {"r.yaml", rule}});
+  EXPECT_TRUE(has_problem(problems, "r.yaml:3: rule 't.kill': no target terms define role 'mayor'"));
+}
+
+TEST(PatternSet, ExpiredRuleIsSkippedAndReported) {
+  const std::string expired = std::string(kRule) + "    expires: 2026-01-31\n" +
+                              "  - id: t.live\n    rev: 1\n    description: d\n    author: a\n"
+                              "    category: violence\n    severity: low\n    threat: ['slaan']\n";
+  const auto set = build({{"t.yaml", kTargets}, {"r.yaml", expired}});
+  ASSERT_EQ(set->rules().size(), 1U);
+  EXPECT_EQ(set->rules()[0].id, "t.live");
+  ASSERT_EQ(set->notices().size(), 1U);
+  EXPECT_EQ(set->notices()[0], "r.yaml:3: rule 't.kill' expired on 2026-01-31, skipped");
+  const auto not_yet = build({{"t.yaml", kTargets}, {"r.yaml", expired}}, {}, "2026-01-31");
+  EXPECT_EQ(not_yet->rules().size(), 2U);
+}
+
+TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
+  const RuleSource registry{"people.yaml",
+                            "persons:\n"
+                            "  - id: pieter-jansen\n"
+                            "    name: Piëter Jansen\n"
+                            "    role: judge\n"
+                            "    aliases: ['rechter Jansen', '@pjansen']\n"};
+  const auto set = build({{"t.yaml", kTargets}, {"r.yaml", kRule}}, registry);
+  const auto person = std::find_if(set->targets().begin(), set->targets().end(),
+                                   [](const ProtectedTarget& t) { return t.person_id == "pieter-jansen"; });
+  ASSERT_NE(person, set->targets().end());
+  EXPECT_EQ(person->name, "Piëter Jansen");
+  std::vector<std::string> expressions;
+  for (const auto& p : set->patterns()) {
+    if (p.kind == PatternKind::kTarget && set->targets()[p.owner].person_id == "pieter-jansen") {
+      expressions.push_back(p.expression);
+    }
+  }
+  EXPECT_EQ(expressions, (std::vector<std::string>{"\\bpieter jansen\\b", "\\brechter jansen\\b", "\\@pjansen\\b"}));
+}
+
+TEST(PatternSet, RegistryProblemsNameTheFile) {
+  const auto problems =
+      problems_of({{"t.yaml", kTargets}, {"r.yaml", kRule}},
+                  RuleSource{"people.yaml", "persons:\n  - id: a\n    name: A\n    role: king\n  - id: a\n    name: B\n    role: judge\n"});
+  EXPECT_TRUE(has_problem(problems, "people.yaml:2: person 'a': unknown role 'king'"));
+  EXPECT_TRUE(has_problem(problems, "people.yaml:5: person 'a': duplicate id"));
+}
+
+TEST(PatternSet, EmbeddedSetBuilds) {
+  const auto sources = embedded_pattern_sources();
+  ASSERT_FALSE(sources.empty());
+  const auto set = build({sources.begin(), sources.end()});
+  EXPECT_GE(set->rules().size(), 12U);
+  for (const auto& rule : set->rules()) {
+    EXPECT_GE(rule.positive_examples.size(), 2U) << rule.id;
+    EXPECT_GE(rule.negative_examples.size(), 2U) << rule.id;
+  }
+}

@@ -1,0 +1,214 @@
+// Rule evaluation through the PostProcessor: threat x target x exclusions, proximity.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "match/pattern_loader.hpp"
+#include "rules/rule_evaluator.hpp"
+#include "runtime/post_processor.hpp"
+
+using namespace wachtpost;
+
+namespace {
+
+const char* const kNl =
+    "lang: nl\n"
+    "targets:\n"
+    "  - role: judge\n"
+    "    terms: ['rechters?']\n"
+    "  - role: mayor\n"
+    "    terms: ['burgemeesters?']\n"
+    "rules:\n"
+    "  - id: nl.kill\n"
+    "    rev: 1\n"
+    "    description: kill\n"
+    "    author: t\n"
+    "    category: death_threat\n"
+    "    severity: critical\n"
+    "    window: 3\n"
+    "    threat: ['afmaken|vermoorden']\n"
+    "  - id: nl.fire\n"
+    "    rev: 1\n"
+    "    description: fire\n"
+    "    author: t\n"
+    "    category: arson_or_explosive\n"
+    "    severity: high\n"
+    "    window: 5\n"
+    "    targets: [mayor]\n"
+    "    threat: ['in de fik steken|molotov']\n"
+    "    exclude: ['kampvuur']\n"
+    "exclusions:\n"
+    "  - id: nl.news\n"
+    "    description: news\n"
+    "    scope: window\n"
+    "    patterns: ['dreigde']\n"
+    "  - id: nl.condemn\n"
+    "    description: condemning a quoted threat\n"
+    "    scope: post\n"
+    "    patterns: ['walgelijk']\n";
+
+const char* const kEn =
+    "lang: en\n"
+    "targets:\n"
+    "  - role: mayor\n"
+    "    terms: ['mayors?']\n"
+    "rules:\n"
+    "  - id: en.fire\n"
+    "    rev: 1\n"
+    "    description: fire\n"
+    "    author: t\n"
+    "    category: arson_or_explosive\n"
+    "    severity: high\n"
+    "    threat: ['molotov']\n";
+
+const char* const kRegistry =
+    "persons:\n"
+    "  - id: pieter-jansen\n"
+    "    name: Pieter Jansen\n"
+    "    role: judge\n"
+    "    aliases: ['rechter Jansen']\n";
+
+class RuleEvaluationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const RuleSource sources[] = {{"nl.yaml", kNl}, {"en.yaml", kEn}};
+    set_ = build_pattern_set({sources, RuleSource{"people.yaml", kRegistry}, ""});
+  }
+
+  std::vector<Alert> alerts_for(std::string_view text, std::string_view lang = "nl",
+                                std::string_view author = "someone") {
+    Post post;
+    post.id = "p1";
+    post.platform = "x";
+    post.url = "https://x.example/p1";
+    post.created_at = "2026-11-20T10:00:00Z";
+    post.visibility = "public";
+    post.lang = lang;
+    post.author_id = author;
+    post.text = text;
+    std::vector<Alert> alerts;
+    processor_.process(set_, post, "2026-11-20T10:00:01.000Z", alerts);
+    return alerts;
+  }
+
+  static std::vector<std::string> rules_of(const std::vector<Alert>& alerts) {
+    std::vector<std::string> out;
+    for (const auto& a : alerts) out.push_back(a.rule);
+    return out;
+  }
+
+  std::shared_ptr<const PatternSet> set_;
+  PostProcessor processor_;
+};
+
+}  // namespace
+
+TEST(WordsBetween, CountsWholeWordsInTheGap) {
+  const std::string_view text = "die rechter moet je afmaken";
+  EXPECT_EQ(words_between(text, 4, 11, 20, 27), 2U);   // "moet je"
+  EXPECT_EQ(words_between(text, 20, 27, 4, 11), 2U);   // order does not matter
+  EXPECT_EQ(words_between(text, 0, 3, 4, 11), 0U);     // adjacent
+  EXPECT_EQ(words_between(text, 4, 11, 8, 16), 0U);    // overlapping
+}
+
+TEST_F(RuleEvaluationTest, ThreatNearATargetAlerts) {
+  const auto alerts = alerts_for("iemand moet die rechter afmaken");
+  ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"});
+  ASSERT_EQ(alerts[0].targets.size(), 1U);
+  EXPECT_EQ(alerts[0].targets[0].role, "judge");
+  EXPECT_TRUE(alerts[0].targets[0].id.empty());
+  EXPECT_EQ(alerts[0].severity, Severity::kCritical);
+  EXPECT_EQ(alerts[0].category, "death_threat");
+}
+
+TEST_F(RuleEvaluationTest, WindowIsInclusiveAndExact) {
+  EXPECT_EQ(alerts_for("rechter een twee drie afmaken").size(), 1U);      // 3 words between: inside window 3
+  EXPECT_EQ(alerts_for("rechter een twee drie vier afmaken").size(), 0U); // 4 words: outside
+}
+
+TEST_F(RuleEvaluationTest, ThreatWithoutProtectedTargetIsNotAnAlert) {
+  EXPECT_TRUE(alerts_for("ik ga die mug afmaken").empty());
+  EXPECT_TRUE(alerts_for("de rechter deed uitspraak").empty());
+}
+
+TEST_F(RuleEvaluationTest, WindowExclusionSilencesNearbyThreatsOnly) {
+  EXPECT_TRUE(alerts_for("de man dreigde de rechter te vermoorden").empty());
+  const auto far = alerts_for("hij dreigde een twee drie vier vijf zes zeven, die rechter moet je afmaken");
+  EXPECT_EQ(rules_of(far), std::vector<std::string>{"nl.kill"});
+}
+
+TEST_F(RuleEvaluationTest, PostExclusionSilencesTheWholePost) {
+  EXPECT_TRUE(alerts_for("'ik ga die rechter afmaken' stond in de brief. een twee drie vier vijf zes. Walgelijk.").empty());
+}
+
+TEST_F(RuleEvaluationTest, RulesOwnExclusionAppliesToThatRuleOnly) {
+  EXPECT_TRUE(alerts_for("ik steek het kampvuur in de fik steken, zegt de burgemeester").empty());
+  const auto alerts = alerts_for("kampvuur en de burgemeester afmaken");
+  EXPECT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"});
+}
+
+TEST_F(RuleEvaluationTest, RoleFilterLimitsARuleToItsTargets) {
+  EXPECT_TRUE(alerts_for("die rechter moet je in de fik steken").empty());
+  EXPECT_EQ(rules_of(alerts_for("die burgemeester moet je in de fik steken")), std::vector<std::string>{"nl.fire"});
+}
+
+TEST_F(RuleEvaluationTest, NamedPersonReplacesTheRoleWordInsideTheName) {
+  const auto alerts = alerts_for("ik ga rechter Jansen afmaken");
+  ASSERT_EQ(alerts.size(), 1U);
+  ASSERT_EQ(alerts[0].targets.size(), 1U);
+  EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen");
+  EXPECT_EQ(alerts[0].targets[0].name, "Pieter Jansen");
+  EXPECT_EQ(alerts[0].targets[0].role, "judge");
+  const bool role_word_listed = std::any_of(alerts[0].matches.begin(), alerts[0].matches.end(),
+                                            [](const AlertMatch& m) { return m.text == "rechter"; });
+  EXPECT_FALSE(role_word_listed);
+}
+
+TEST_F(RuleEvaluationTest, SameWordsInTwoLanguagesGiveOneAlertInThePostsLanguage) {
+  EXPECT_EQ(rules_of(alerts_for("een molotov voor die burgemeester", "nl")), std::vector<std::string>{"nl.fire"});
+  EXPECT_EQ(rules_of(alerts_for("a molotov for the burgemeester mayor", "en")), std::vector<std::string>{"en.fire"});
+}
+
+TEST_F(RuleEvaluationTest, AuthorDoesNotTakePartInMatching) {
+  const auto a = alerts_for("iemand moet die rechter afmaken", "nl", "author-1");
+  const auto b = alerts_for("iemand moet die rechter afmaken", "nl", "author-2");
+  const auto c = alerts_for("iemand moet die rechter afmaken", "nl", "");
+  ASSERT_EQ(a.size(), 1U);
+  ASSERT_EQ(b.size(), 1U);
+  ASSERT_EQ(c.size(), 1U);
+  EXPECT_EQ(a[0].alert_id, b[0].alert_id);
+  EXPECT_EQ(a[0].alert_id, c[0].alert_id);
+}
+
+TEST_F(RuleEvaluationTest, StretchedSingleAndDoubleLettersBothMatch) {
+  EXPECT_EQ(alerts_for("die rechter moet je afmaaaaaken").size(), 1U);
+  EXPECT_EQ(alerts_for("die rechterrrrr moet je afmaken").size(), 1U);
+  const auto alerts = alerts_for("die reeeechter moet je afmaaaken");
+  ASSERT_EQ(alerts.size(), 1U);
+  EXPECT_EQ(alerts[0].matches.front().text, "reeeechter");
+}
+
+TEST_F(RuleEvaluationTest, NonPublicPostIsDroppedBeforeMatching) {
+  Post post;
+  post.id = "p";
+  post.platform = "x";
+  post.visibility = "followers";
+  post.text = "iemand moet die rechter afmaken";
+  std::vector<Alert> alerts;
+  EXPECT_EQ(processor_.process(set_, post, "t", alerts), PostVerdict::kDroppedNotPublic);
+  EXPECT_TRUE(alerts.empty());
+}
+
+TEST_F(RuleEvaluationTest, EvidenceListsThreatAndTargetWithOriginalOffsets) {
+  const std::string text = "Die RÉCHTER moet je AFMAKEN!";
+  const auto alerts = alerts_for(text);
+  ASSERT_EQ(alerts.size(), 1U);
+  ASSERT_EQ(alerts[0].matches.size(), 2U);
+  EXPECT_EQ(alerts[0].matches[0].kind, "target");
+  EXPECT_EQ(alerts[0].matches[0].text, "RÉCHTER");
+  EXPECT_EQ(text.substr(alerts[0].matches[0].start, alerts[0].matches[0].end - alerts[0].matches[0].start), "RÉCHTER");
+  EXPECT_EQ(alerts[0].matches[1].kind, "threat");
+  EXPECT_EQ(alerts[0].matches[1].text, "AFMAKEN");
+  EXPECT_EQ(alerts[0].excerpt, text);
+}
