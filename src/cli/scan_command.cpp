@@ -97,53 +97,44 @@ int run_scan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
   PostProcessor processor(processor_options);
 
   ScanCounts counts;
-  Line line;
-  Post post;
-  ParseFailure failure;
+  std::vector<Line> lines;
   std::vector<Alert> alerts;
   std::string json;
   const auto started = std::chrono::steady_clock::now();
-  auto reject = [&](std::uint64_t number, RejectReason reason, std::string_view detail) {
-    ++counts.rejected;
-    ++counts.rejected_by_reason[reject_reason_name(reason)];
-    err << input_name << ':' << number << ": rejected (" << reject_reason_name(reason) << "): " << detail << '\n';
+  const auto on_line = [&](const Line& line, ParseOutcome outcome, const Post& post, const ParseFailure& failure) {
+    ++counts.lines;
+    counts.bytes += line.original_size;
+    if (outcome == ParseOutcome::kBlank) {
+      ++counts.blank;  // blank lines separate nothing in NDJSON; skip them quietly
+      return;
+    }
+    if (outcome == ParseOutcome::kRejected) {
+      ++counts.rejected;
+      ++counts.rejected_by_reason[reject_reason_name(failure.reason)];
+      err << input_name << ':' << line.number << ": rejected (" << reject_reason_name(failure.reason)
+          << "): " << failure.detail << '\n';
+      return;
+    }
+    alerts.clear();
+    const std::string detected_at = format_rfc3339_ms(now_ms());
+    if (processor.process(set, post, detected_at, alerts) == PostVerdict::kDroppedNotPublic) {
+      ++counts.not_public;
+      return;
+    }
+    ++counts.scanned;
+    counts.suppressed += processor.last_suppressed();
+    for (const auto& alert : alerts) {
+      json.clear();
+      append_alert_json(alert, json);
+      json += '\n';
+      out.write(json.data(), static_cast<std::streamsize>(json.size()));
+      ++counts.alerts;
+    }
+    // Alerts are rare; flushing each batch keeps `tail -f | wachtpost scan` live.
+    if (!alerts.empty()) out.flush();
   };
   try {
-    while (reader.next(line)) {
-      ++counts.lines;
-      counts.bytes += line.original_size;
-      if (line.too_large) {
-        reject(line.number, RejectReason::kTooLarge,
-               "line of " + std::to_string(line.original_size) + " bytes exceeds the limit of " +
-                   std::to_string(limits.max_document_bytes));
-        continue;
-      }
-      if (line.bytes.find_first_not_of(" \t") == std::string_view::npos) {
-        ++counts.blank;  // blank lines separate nothing in NDJSON; skip them quietly
-        continue;
-      }
-      if (parser.parse(line.bytes, line.capacity, post, failure) == ParseOutcome::kRejected) {
-        reject(line.number, failure.reason, failure.detail);
-        continue;
-      }
-      alerts.clear();
-      const std::string detected_at = format_rfc3339_ms(now_ms());
-      if (processor.process(set, post, detected_at, alerts) == PostVerdict::kDroppedNotPublic) {
-        ++counts.not_public;
-        continue;
-      }
-      ++counts.scanned;
-      counts.suppressed += processor.last_suppressed();
-      for (const auto& alert : alerts) {
-        json.clear();
-        append_alert_json(alert, json);
-        json += '\n';
-        out.write(json.data(), static_cast<std::streamsize>(json.size()));
-        ++counts.alerts;
-      }
-      // Alerts are rare; flushing each batch keeps `tail -f | wachtpost scan` live.
-      if (!alerts.empty()) out.flush();
-    }
+    while (reader.next_block(lines)) parser.parse_lines(lines, on_line);
   } catch (const std::system_error& e) {
     err << "wachtpost scan: " << input_name << ": " << e.what() << '\n';
     return kExitIo;

@@ -107,4 +107,35 @@ bool LineReader::next(Line& line) {
   }
 }
 
+bool LineReader::next_block(std::vector<Line>& lines, std::size_t max_lines) {
+  lines.clear();
+  Line line;
+  if (!next(line)) return false;
+  lines.push_back(line);
+  // Add the complete lines already in the buffer, without reading: reading
+  // may move the buffer and would invalidate the lines taken so far.
+  while (!line.too_large && lines.size() < max_lines) {
+    const char* base = buffer_.data();
+    const void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+    if (nl == nullptr) break;
+    const auto pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+    std::size_t len = pos - begin_;
+    const std::size_t start = begin_;
+    begin_ = scan_ = pos + 1;
+    line.number = ++line_number_;
+    line.original_size = len;
+    line.too_large = len > max_line_bytes_;
+    if (line.too_large) {
+      line.bytes = {};
+      line.capacity = 0;
+    } else {
+      if (len > 0 && base[start + len - 1] == '\r') --len;
+      line.bytes = std::string_view(base + start, len);
+      line.capacity = buffer_.size() - start;
+    }
+    lines.push_back(line);
+  }
+  return true;
+}
+
 }  // namespace wachtpost

@@ -26,6 +26,12 @@ class LineReader {
   // False at end of input. Throws std::system_error on a read error.
   bool next(Line& line);
 
+  // Like next(), but also returns the further complete lines that are already
+  // buffered (up to `max_lines`), so they can be parsed as one batch. All of
+  // them are consecutive in one buffer; a too-large line ends the block. The
+  // views stay valid until the next call.
+  bool next_block(std::vector<Line>& lines, std::size_t max_lines = 4096);
+
  private:
   bool fill();  // reads more bytes; false at EOF
 

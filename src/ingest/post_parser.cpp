@@ -51,6 +51,33 @@ bool fail_json(ParseFailure& failure, error_code code) {
   return fail(failure, reason_for(code), simdjson::error_message(code));
 }
 
+// simdjson reports an unterminated object the same way whether the line was
+// cut short or has something after a complete object. On that error path only,
+// a quick scan of the brackets (outside strings) tells which it was.
+bool closes_before_end(std::string_view document) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < document.size(); ++i) {
+    const char c = document[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return document.find_first_not_of(" \t\r", i + 1) != std::string_view::npos;
+    }
+  }
+  return false;
+}
+
 // The fields of a post, in one place so the field loop and the checks agree.
 enum Field : std::uint8_t { kId, kPlatform, kUrl, kCreatedAt, kLang, kVisibility, kText, kAuthor, kFieldCount };
 constexpr std::array<std::string_view, kFieldCount> kFieldNames{
@@ -107,7 +134,10 @@ bool read_author(od::value& value, Post& post, ParseFailure& failure) {
   return true;
 }
 
-bool parse_post(od::document& doc, Post& post, ParseFailure& failure) {
+// `Document` is a document or a document_reference from a stream; in a stream
+// the check for trailing content is done by the caller, against the line.
+template <typename Document>
+bool parse_post(Document& doc, Post& post, ParseFailure& failure, bool check_trailing) {
   od::object object;
   if (auto err = doc.get_object().get(object)) {
     if (err == simdjson::INCORRECT_TYPE) {
@@ -149,7 +179,7 @@ bool parse_post(od::document& doc, Post& post, ParseFailure& failure) {
   }
   // Anything after the object (a second document, garbage) makes the line invalid.
   const char* location = nullptr;
-  if (doc.current_location().get(location) == simdjson::SUCCESS) {
+  if (check_trailing && doc.current_location().get(location) == simdjson::SUCCESS) {
     return fail(failure, RejectReason::kNotJson, "unexpected content after the post object");
   }
 
@@ -174,8 +204,8 @@ bool parse_post(od::document& doc, Post& post, ParseFailure& failure) {
 }  // namespace
 
 PostParser::PostParser(ParseLimits limits) : limits_(limits) {
-  // Allocate once for the largest accepted document: no allocation per post.
-  if (parser_.allocate(limits_.max_document_bytes, limits_.max_depth) != simdjson::SUCCESS) {
+  // Allocate once for the largest batch: no allocation per post.
+  if (parser_.allocate(batch_bytes(), limits_.max_depth) != simdjson::SUCCESS) {
     throw std::bad_alloc();
   }
 }
@@ -198,7 +228,11 @@ ParseOutcome PostParser::parse(std::string_view document, std::size_t capacity, 
     fail_json(failure, err);
     return ParseOutcome::kRejected;
   }
-  return parse_post(doc, post, failure) ? ParseOutcome::kPost : ParseOutcome::kRejected;
+  if (parse_post(doc, post, failure, true)) return ParseOutcome::kPost;
+  if (failure.reason == RejectReason::kTruncated && closes_before_end(document)) {
+    fail(failure, RejectReason::kNotJson, "unexpected content after the post object");
+  }
+  return ParseOutcome::kRejected;
 }
 
 ParseOutcome PostParser::parse_copy(std::string_view document, Post& post, ParseFailure& failure) {
@@ -207,6 +241,101 @@ ParseOutcome PostParser::parse_copy(std::string_view document, Post& post, Parse
   std::memcpy(padded_copy_.data(), document.data(), document.size());
   std::memset(padded_copy_.data() + document.size(), 0, simdjson::SIMDJSON_PADDING);
   return parse(std::string_view(padded_copy_.data(), document.size()), padded_copy_.size(), post, failure);
+}
+
+namespace {
+
+std::string_view trim_left(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  return first == std::string_view::npos ? std::string_view{} : text.substr(first);
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+void PostParser::parse_lines(std::span<const Line> lines, const LineSink& sink) {
+  Post post;
+  ParseFailure failure;
+  std::size_t next = 0;  // the first line not yet delivered
+  std::size_t usable = lines.size();
+  while (usable > 0 && lines[usable - 1].too_large) --usable;
+
+  // Batches of consecutive lines go through iterate_many. A batch is used
+  // only while every document is exactly one line; where a line breaks it (a
+  // truncated line derails the stream, invalid UTF-8 fails a whole batch, two
+  // documents on a line), lines are parsed one at a time up to and including
+  // the first one refused, so its error names that line alone, and then the
+  // rest is batched again. Retries are bounded so hostile input costs at most
+  // a few extra passes over the block.
+  constexpr int kMaxBatchAttempts = 4;
+  for (int attempt = 0; attempt < kMaxBatchAttempts && usable - next >= 2; ++attempt) {
+    const std::size_t before = next;
+    next = parse_batch(lines.subspan(next, usable - next), sink, post, failure) + next;
+    if (next >= usable) break;
+    // Parse singly through the first refused line, then batch again.
+    bool refused = false;
+    while (next < usable && !refused) {
+      refused = parse_single(lines[next], sink, post, failure) == ParseOutcome::kRejected;
+      ++next;
+    }
+    if (!refused || next == before) break;
+  }
+  for (; next < lines.size(); ++next) parse_single(lines[next], sink, post, failure);
+}
+
+ParseOutcome PostParser::parse_single(const Line& line, const LineSink& sink, Post& post, ParseFailure& failure) {
+  ParseOutcome outcome = ParseOutcome::kBlank;
+  if (line.too_large) {
+    fail(failure, RejectReason::kTooLarge,
+         "line of " + std::to_string(line.original_size) + " bytes exceeds the limit of " +
+             std::to_string(limits_.max_document_bytes));
+    outcome = ParseOutcome::kRejected;
+  } else if (!trim(line.bytes).empty()) {
+    ++lines_parsed_singly_;
+    outcome = parse(line.bytes, line.capacity, post, failure);
+  }
+  sink(line, outcome, post, failure);
+  return outcome;
+}
+
+std::size_t PostParser::parse_batch(std::span<const Line> lines, const LineSink& sink, Post& post,
+                                    ParseFailure& failure) {
+  const char* block = lines.front().bytes.data();
+  const Line& last = lines.back();
+  const auto block_size = static_cast<std::size_t>(last.bytes.data() + last.bytes.size() - block);
+  if (lines.front().capacity < block_size + simdjson::SIMDJSON_PADDING) return 0;
+  od::document_stream stream;
+  if (parser_.iterate_many(block, block_size, batch_bytes()).get(stream) != simdjson::SUCCESS) return 0;
+  std::size_t next = 0;
+  for (auto it = stream.begin(); it != stream.end(); ++it) {
+    if (it.error() != simdjson::SUCCESS) break;
+    const auto offset = it.current_index();
+    // Blank lines hold no document; deliver them as they are passed.
+    while (next < lines.size() && trim(lines[next].bytes).empty() &&
+           static_cast<std::size_t>(lines[next].bytes.data() - block) + lines[next].bytes.size() <= offset) {
+      sink(lines[next], ParseOutcome::kBlank, post, failure);
+      ++next;
+    }
+    if (next >= lines.size()) break;
+    const Line& line = lines[next];
+    if (offset != static_cast<std::size_t>(line.bytes.data() - block) + (line.bytes.size() - trim_left(line.bytes).size()) ||
+        it.source() != trim(line.bytes)) {
+      break;  // not one document per line from here on
+    }
+    post = Post{};
+    od::document_reference reference;
+    if ((*it).get(reference) != simdjson::SUCCESS) break;
+    const bool ok = parse_post(reference, post, failure, false);
+    sink(line, ok ? ParseOutcome::kPost : ParseOutcome::kRejected, post, failure);
+    ++next;
+  }
+  return next;
 }
 
 }  // namespace wachtpost
