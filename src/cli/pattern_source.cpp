@@ -15,7 +15,8 @@ std::shared_ptr<const PatternSet> load_pattern_set(const PatternSetLocation& loc
     loaded = read_rule_directory(location.patterns_dir);
     sources = loaded.views();
   }
-  PatternSetInput input{sources, std::nullopt, utc_today()};
+  const DatabaseCache cache = DatabaseCache::from_environment();
+  PatternSetInput input{sources, std::nullopt, utc_today(), &cache};
   std::string registry_content;
   if (!location.protected_file.empty()) {
     std::ifstream in(location.protected_file, std::ios::binary);

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "alert/digest.hpp"
 #include "normalize/normalizer.hpp"
 
 namespace wachtpost {
@@ -202,6 +203,7 @@ struct Builder {
   void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_registry(const RuleSource& source);
   void check_expressions();
+  [[nodiscard]] std::string compile_key() const;
   HsDatabase compile();
 };
 
@@ -480,6 +482,16 @@ void Builder::check_expressions() {
   }
 }
 
+// Digest of exactly what compile() hands to Hyperscan, plus its version.
+std::string Builder::compile_key() const {
+  std::vector<std::string_view> parts;
+  const std::string header = std::string(hs_version()) + "|flags=" + std::to_string(kHsFlags) +
+                             "|mode=" + std::to_string(kHsMode);
+  parts.emplace_back(header);
+  for (const auto& pattern : patterns) parts.emplace_back(pattern.expression);
+  return sha256_hex(parts, 32);
+}
+
 HsDatabase Builder::compile() {
   std::vector<const char*> expressions;
   std::vector<unsigned> flags;
@@ -555,10 +567,16 @@ std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input
   if (builder.problems.empty() && builder.rules.empty()) {
     builder.diag.add({"<pattern set>", 0}, "no rules");
   }
-  if (builder.problems.empty()) builder.check_expressions();
   if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
-  HsDatabase database = builder.compile();
-  if (!database) throw PatternSetError(std::move(builder.problems));
+  const std::string key = builder.compile_key();
+  HsDatabase database = input.cache ? input.cache->load(key) : nullptr;
+  if (!database) {
+    builder.check_expressions();
+    if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
+    database = builder.compile();
+    if (!database) throw PatternSetError(std::move(builder.problems));
+    if (input.cache) input.cache->store(key, database.get());
+  }
   return std::make_shared<const PatternSet>(std::move(builder.rules), std::move(builder.targets),
                                             std::move(builder.exclusions), std::move(builder.patterns),
                                             std::move(database), content_hash(input), std::move(builder.notices));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "match/database_cache.hpp"
 #include "match/embedded_patterns.hpp"
 #include "match/pattern_set.hpp"
 
@@ -42,6 +43,8 @@ struct PatternSetInput {
   std::optional<RuleSource> registry;
   // "YYYY-MM-DD" of today, for skipping expired rules; empty: never expire.
   std::string today;
+  // Compiled databases of known sets; null: always compile.
+  const DatabaseCache* cache = nullptr;
 };
 
 // Parses, validates and compiles. Throws PatternSetError.
