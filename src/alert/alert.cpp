@@ -91,6 +91,7 @@ ExcerptSpan choose_excerpt(std::string_view text, std::uint32_t from, std::uint3
   }
   // Never split a code point.
   while (start > 0 && start < size && is_continuation(text[start])) ++start;
+  end = std::max(end, start);  // a window narrower than one character is empty, not negative
   while (end < size && end > start && is_continuation(text[end])) --end;
   // Prefer whole words when that costs little of the window.
   const std::uint32_t look = 24;

@@ -51,6 +51,7 @@ bool LineReader::fill() {
 bool LineReader::next(Line& line) {
   bool skipping = false;  // inside a too-large line, discarding to its end
   std::size_t skipped = 0;
+  bool skipped_cr = false;  // the discarded part ended in '\r' (maybe of a CRLF)
   for (;;) {
     const char* base = buffer_.data();
     const void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
@@ -61,6 +62,8 @@ bool LineReader::next(Line& line) {
       begin_ = scan_ = pos + 1;
       ++line_number_;
       line.number = line_number_;
+      if (len > 0 && base[start + len - 1] == '\r') --len;  // the limit is on content, not the CRLF
+      if (pos == start && skipped_cr) --skipped;
       line.original_size = skipped + len;
       if (skipping || len > max_line_bytes_) {
         line.too_large = true;
@@ -68,17 +71,17 @@ bool LineReader::next(Line& line) {
         line.capacity = 0;
         return true;
       }
-      if (len > 0 && base[start + len - 1] == '\r') --len;
       line.too_large = false;
       line.bytes = std::string_view(base + start, len);
       line.capacity = buffer_.size() - start;
       return true;
     }
     scan_ = end_;
-    if (end_ - begin_ > max_line_bytes_) {
+    if (end_ - begin_ > max_line_bytes_ + 1) {  // + 1: a line at the limit may still end in "\r\n"
       // No newline within the limit: drop what we have and keep discarding.
       skipping = true;
       skipped += end_ - begin_;
+      skipped_cr = buffer_[end_ - 1] == '\r';
       begin_ = scan_ = end_;
     }
     if (!fill()) {
@@ -89,6 +92,8 @@ bool LineReader::next(Line& line) {
       begin_ = scan_ = end_;
       ++line_number_;
       line.number = line_number_;
+      if (len > 0 && buffer_[start + len - 1] == '\r') --len;
+      if (len == 0 && skipped_cr) --skipped;
       line.original_size = skipped + len;
       if (skipping || len > max_line_bytes_) {
         line.too_large = true;
@@ -96,7 +101,6 @@ bool LineReader::next(Line& line) {
         line.capacity = 0;
         return true;
       }
-      if (len > 0 && buffer_[start + len - 1] == '\r') --len;
       // fill() zeroed the padding after end_.
       std::memset(buffer_.data() + end_, 0, padding_);
       line.too_large = false;
@@ -123,13 +127,13 @@ bool LineReader::next_block(std::vector<Line>& lines, std::size_t max_lines) {
     const std::size_t start = begin_;
     begin_ = scan_ = pos + 1;
     line.number = ++line_number_;
+    if (len > 0 && base[start + len - 1] == '\r') --len;
     line.original_size = len;
     line.too_large = len > max_line_bytes_;
     if (line.too_large) {
       line.bytes = {};
       line.capacity = 0;
     } else {
-      if (len > 0 && base[start + len - 1] == '\r') --len;
       line.bytes = std::string_view(base + start, len);
       line.capacity = buffer_.size() - start;
     }

@@ -2,6 +2,7 @@
 
 #include "ingest/rfc3339.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -51,11 +52,16 @@ bool fail_json(ParseFailure& failure, error_code code) {
   return fail(failure, reason_for(code), simdjson::error_message(code));
 }
 
-// simdjson reports an unterminated object the same way whether the line was
-// cut short or has something after a complete object. On that error path only,
-// a quick scan of the brackets (outside strings) tells which it was.
-bool closes_before_end(std::string_view document) {
-  int depth = 0;
+// What the brackets of a document (outside strings) say about its shape.
+struct BracketShape {
+  std::size_t max_depth = 0;
+  bool closes = false;         // the first value's brackets all close
+  bool trailing = false;       // something other than whitespace follows it
+};
+
+BracketShape bracket_shape(std::string_view document) {
+  BracketShape shape;
+  std::size_t depth = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < document.size(); ++i) {
     const char c = document[i];
@@ -70,12 +76,42 @@ bool closes_before_end(std::string_view document) {
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return document.find_first_not_of(" \t\r", i + 1) != std::string_view::npos;
+      shape.max_depth = std::max(shape.max_depth, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      if (--depth == 0 && !shape.closes) {
+        shape.closes = true;
+        shape.trailing = document.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos;
+      }
     }
   }
-  return false;
+  return shape;
+}
+
+// simdjson's On-Demand front end checks depth only for the values it walks,
+// not for the ones it skips (an unknown field), so depth is checked here. The
+// vectorised count of opening brackets settles the common case without a
+// scalar pass: a document with few brackets cannot nest deeply.
+bool nests_too_deep(std::string_view document, std::size_t max_depth) {
+  const auto opens = static_cast<std::size_t>(std::count(document.begin(), document.end(), '{') +
+                                              std::count(document.begin(), document.end(), '['));
+  return opens > max_depth && bracket_shape(document).max_depth > max_depth;
+}
+
+// simdjson reports a line cut short in several ways (an unclosed object, a
+// tape error after a nested object) and reports trailing content like a cut.
+// On the error path only, the brackets tell which it was.
+void classify_syntax_error(std::string_view document, ParseFailure& failure) {
+  if (failure.reason != RejectReason::kTruncated && failure.reason != RejectReason::kNotJson) return;
+  const std::string_view text = document.substr(std::min(document.size(), document.find_first_not_of(" \t\r")));
+  if (text.empty() || (text.front() != '{' && text.front() != '[')) return;
+  const BracketShape shape = bracket_shape(text);
+  if (!shape.closes) {
+    failure.reason = RejectReason::kTruncated;
+    failure.detail = "the document ends before its object is closed (cut short)";
+  } else if (shape.trailing) {
+    failure.reason = RejectReason::kNotJson;
+    failure.detail = "unexpected content after the post object";
+  }
 }
 
 // The fields of a post, in one place so the field loop and the checks agree.
@@ -193,6 +229,7 @@ bool parse_post(Document& doc, Post& post, ParseFailure& failure, bool check_tra
     }
   }
   if (post.id.empty()) return fail(failure, RejectReason::kInvalidValue, "field 'id' is empty");
+  if (post.platform.empty()) return fail(failure, RejectReason::kInvalidValue, "field 'platform' is empty");
   if (auto created = parse_rfc3339_ms(post.created_at)) {
     post.created_ms = *created;
   } else {
@@ -226,12 +263,16 @@ ParseOutcome PostParser::parse(std::string_view document, std::size_t capacity, 
   if (auto err = parser_.iterate(simdjson::padded_string_view(document.data(), document.size(), capacity))
                      .get(doc)) {
     fail_json(failure, err);
+    classify_syntax_error(document, failure);
+    return ParseOutcome::kRejected;
+  }
+  if (nests_too_deep(document, limits_.max_depth)) {
+    fail(failure, RejectReason::kTooDeep,
+         "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     return ParseOutcome::kRejected;
   }
   if (parse_post(doc, post, failure, true)) return ParseOutcome::kPost;
-  if (failure.reason == RejectReason::kTruncated && closes_before_end(document)) {
-    fail(failure, RejectReason::kNotJson, "unexpected content after the post object");
-  }
+  classify_syntax_error(document, failure);
   return ParseOutcome::kRejected;
 }
 
@@ -331,6 +372,7 @@ std::size_t PostParser::parse_batch(std::span<const Line> lines, const LineSink&
     post = Post{};
     od::document_reference reference;
     if ((*it).get(reference) != simdjson::SUCCESS) break;
+    if (nests_too_deep(it.source(), limits_.max_depth)) break;  // the single parse names the reason
     const bool ok = parse_post(reference, post, failure, false);
     sink(line, ok ? ParseOutcome::kPost : ParseOutcome::kRejected, post, failure);
     ++next;
