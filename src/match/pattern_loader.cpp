@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -190,6 +191,7 @@ struct Builder {
   std::set<std::string> rule_ids;
   std::set<std::string> exclusion_ids;
   std::set<std::string> person_ids;
+  std::map<std::string, std::vector<std::string>> role_terms;  // role -> its term expressions
   std::string today;
   Normalizer normalizer;
 
@@ -202,6 +204,7 @@ struct Builder {
   void load_targets(const YAML::Node& list, std::string_view file);
   void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_registry(const RuleSource& source);
+  void add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where);
   void check_expressions();
   [[nodiscard]] std::string compile_key() const;
   HsDatabase compile();
@@ -361,6 +364,7 @@ void Builder::load_targets(const YAML::Node& list, std::string_view file) {
     const std::size_t index = targets.size();
     for (const auto& [expression, expression_where] : terms) {
       add_pattern(PatternKind::kTarget, index, word_expression(expression), expression_where);
+      role_terms[target.role].push_back(expression);
     }
     targets.push_back(std::move(target));
   }
@@ -403,6 +407,24 @@ void Builder::load_exclusions(const YAML::Node& list, std::string_view file, con
     }
     exclusions.push_back(std::move(exclusion));
   }
+}
+
+// People are named by their title and surname ("officier Visser", "prosecutor
+// Visser", "burgemeester Van Dam") far more often than a registry lists. Any
+// term of the person's role in the pattern set, followed by the surname (the
+// name without its first word), names the person.
+void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where) {
+  const auto first_space = person.name.find(' ');
+  const auto terms = role_terms.find(person.role);
+  if (first_space == std::string::npos || terms == role_terms.end()) return;
+  const std::string surname = normalizer.normalize_term(std::string_view(person.name).substr(first_space + 1));
+  if (surname.empty()) return;
+  std::string expression = "\\b(?:";
+  for (std::size_t i = 0; i < terms->second.size(); ++i) {
+    expression += (i == 0 ? "(?:" : "|(?:") + terms->second[i] + ")";
+  }
+  expression += ") " + literal_expression(surname);
+  add_pattern(PatternKind::kTarget, index, std::move(expression), where);
 }
 
 void Builder::load_registry(const RuleSource& source) {
@@ -451,6 +473,7 @@ void Builder::load_registry(const RuleSource& source) {
       if (!seen.insert(normalized).second) continue;
       add_pattern(PatternKind::kTarget, index, literal_expression(normalized), term_where);
     }
+    add_titled_surname(person, index, where);
     targets.push_back(std::move(person));
   }
 }

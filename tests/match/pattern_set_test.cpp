@@ -155,7 +155,9 @@ TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
       expressions.push_back(p.expression);
     }
   }
-  EXPECT_EQ(expressions, (std::vector<std::string>{"\\bpieter jansen\\b", "\\brechter jansen\\b", "\\@pjansen\\b"}));
+  // The last one: any term of the person's role followed by the surname.
+  EXPECT_EQ(expressions, (std::vector<std::string>{"\\bpieter jansen\\b", "\\brechter jansen\\b", "\\@pjansen\\b",
+                                                   "\\b(?:(?:rechters?)) \\bjansen\\b"}));
 }
 
 TEST(PatternSet, RegistryProblemsNameTheFile) {

@@ -67,7 +67,10 @@ const char* const kRegistry =
     "  - id: pieter-jansen\n"
     "    name: Pieter Jansen\n"
     "    role: judge\n"
-    "    aliases: ['rechter Jansen']\n";
+    "    aliases: ['rechter Jansen']\n"
+    "  - id: joris-van-dam\n"
+    "    name: Joris van Dam\n"
+    "    role: mayor\n";
 
 class RuleEvaluationTest : public ::testing::Test {
  protected:
@@ -163,6 +166,24 @@ TEST_F(RuleEvaluationTest, NamedPersonReplacesTheRoleWordInsideTheName) {
   const bool role_word_listed = std::any_of(alerts[0].matches.begin(), alerts[0].matches.end(),
                                             [](const AlertMatch& m) { return m.text == "rechter"; });
   EXPECT_FALSE(role_word_listed);
+}
+
+TEST_F(RuleEvaluationTest, TitleOfThePersonsRoleWithTheSurnameNamesThePerson) {
+  // No alias lists "burgemeester Van Dam" or "mayors van dam": any term of the
+  // person's role followed by the surname names the person.
+  for (const char* text : {"ik ga burgemeester Van Dam afmaken", "ik ga burgemeesters van dam afmaken"}) {
+    const auto alerts = alerts_for(text);
+    ASSERT_EQ(alerts.size(), 1U) << text;
+    ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
+    EXPECT_EQ(alerts[0].targets[0].id, "joris-van-dam") << text;
+  }
+  // The surname alone, or with another role's title, is not the person.
+  for (const char* text : {"ik ga rechter Van Dam afmaken", "ik ga Van Dam afmaken"}) {
+    const auto alerts = alerts_for(text);
+    for (const auto& alert : alerts) {
+      for (const auto& target : alert.targets) EXPECT_NE(target.id, "joris-van-dam") << text;
+    }
+  }
 }
 
 TEST_F(RuleEvaluationTest, SameWordsInTwoLanguagesGiveOneAlertInThePostsLanguage) {
