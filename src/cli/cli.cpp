@@ -1,11 +1,16 @@
 #include "cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 
+#include "cli/mock_cluster_command.hpp"
 #include "cli/patterns_command.hpp"
+#include "cli/run_command.hpp"
 #include "cli/scan_command.hpp"
+#include "cli/topics_command.hpp"
 
 namespace wachtpost {
 
@@ -54,6 +59,71 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::ExistingFile);
   }
 
+  RunOptions run;
+  auto* run_command = app.add_subcommand("run", "Consume posts from Kafka, write alerts and dead letters (exactly once)");
+  run_command->add_option("--config", run.config_file, "Config file (YAML, see docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  run_command->add_option("--brokers", run.brokers, "Bootstrap servers (host:port,...)");
+  run_command->add_option("--input-topic", run.input_topic, "Topic of posts");
+  run_command->add_option("--alert-topic", run.alert_topic, "Topic alerts are written to");
+  run_command->add_option("--dlq-topic", run.dlq_topic, "Topic rejected messages are written to");
+  run_command->add_option("--group", run.group, "Consumer group id");
+  run_command->add_option("--patterns", run.patterns_dir, "Folder of rule files; default: the embedded set")
+      ->check(CLI::ExistingDirectory);
+  run_command->add_option("--protected", run.protected_file, "Protected-person registry (YAML)")
+      ->check(CLI::ExistingFile);
+  run_command->add_option("--instance", run.instance,
+                          "Stable name of this instance, part of its transactional id "
+                          "(default: $WACHTPOST_INSTANCE, else the host name)");
+  run_command->add_flag("--exit-at-eof", run.exit_at_eof,
+                        "Stop cleanly once every assigned partition is at its end (tests, benchmarks)");
+
+  DemoOptions demo;
+  auto* demo_command = app.add_subcommand(
+      "demo", "Run everything in-process: mock Kafka cluster, sample feed, processor; prints alerts live");
+  demo_command->add_option("--rate", demo.rate, "Posts per second fed into the cluster")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 1000000U));
+  demo_command->add_option("--loops", demo.loops, "Passes over the sample stream (0: until Ctrl-C)")
+      ->capture_default_str();
+  demo_command->add_option("--workers", demo.workers, "Worker threads (0: one per core)")->capture_default_str();
+
+  TopicsApplyOptions topics_apply;
+  auto* topics_command = app.add_subcommand("topics", "Kafka topics of topics/topics.yaml on a real cluster");
+  topics_command->require_subcommand(1);
+  auto* topics_apply_command = topics_command->add_subcommand(
+      "apply", "Create missing topics, check existing ones (partitions, replication, config); never alters a topic");
+  topics_apply_command->add_option("--brokers", topics_apply.brokers, "Bootstrap servers (host:port,...)")
+      ->required();
+  topics_apply_command->add_option("--definitions", topics_apply.definitions_file,
+                                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
+      ->check(CLI::ExistingFile);
+  topics_apply_command->add_flag("--dry-run", topics_apply.dry_run, "Print the plan, change nothing");
+  topics_apply_command->add_option("--timeout-ms", topics_apply.timeout_ms, "Timeout of each cluster request")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
+  topics_apply_command
+      ->add_option_function<std::vector<std::string>>(
+          "-X,--property",
+          [&topics_apply](const std::vector<std::string>& items) {
+            for (const auto& item : items) topics_apply.properties.push_back(*parse_kafka_property(item));
+          },
+          "librdkafka client property KEY=VALUE (security.protocol, sasl.*, ssl.*); repeatable")
+      ->check(CLI::Validator(
+          [](std::string& item) { return parse_kafka_property(item) ? std::string() : std::string("expected KEY=VALUE"); },
+          "KEY=VALUE"));
+
+  MockClusterOptions mock_cluster;
+  auto* mock_cluster_command = app.add_subcommand(
+      "mock-cluster", "Run librdkafka's mock Kafka cluster with the topics created; prints its bootstrap servers "
+                      "as the first line, runs until Ctrl-C or SIGTERM");
+  mock_cluster_command->add_option("--broker-count", mock_cluster.brokers, "Number of mock brokers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  mock_cluster_command->add_option("--definitions", mock_cluster.definitions_file,
+                                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
+      ->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,7 +131,16 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitConfigError;
   }
 
+  // Logs go to stderr: stdout carries alerts (scan, demo) and nothing else.
+  auto logger = spdlog::stderr_color_mt("wachtpost");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+
   if (scan_command->parsed()) return run_scan(scan, std::cout, std::cerr);
+  if (run_command->parsed()) return run_stream(run, std::cout, std::cerr);
+  if (demo_command->parsed()) return run_demo(demo, std::cout, std::cerr);
+  if (topics_apply_command->parsed()) return run_topics_apply(topics_apply, std::cout, std::cerr);
+  if (mock_cluster_command->parsed()) return run_mock_cluster(mock_cluster, std::cout, std::cerr);
   if (lint->parsed()) return run_patterns_lint(patterns_location, std::cout, std::cerr);
   if (test->parsed()) return run_patterns_test(patterns_location, std::cout, std::cerr);
   return kExitConfigError;

@@ -1,0 +1,121 @@
+#include "cli/run_command.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "cli/cli.hpp"
+#include "cli/pattern_source.hpp"
+#include "runtime/run_config.hpp"
+#include "runtime/stream_processor.hpp"
+
+namespace wachtpost {
+
+StopSignals::StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms)
+    : on_signal_(std::move(on_signal)), shutdown_timeout_ms_(shutdown_timeout_ms) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  watcher_ = std::thread([this, signals] {
+    const timespec tick{0, 200'000'000};
+    while (!done_.load()) {
+      if (sigtimedwait(&signals, nullptr, &tick) < 0) continue;
+      spdlog::info("stop requested: finishing the batch in flight");
+      on_signal_();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(shutdown_timeout_ms_);
+      while (!done_.load()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          spdlog::error("shutdown took longer than {} ms; exiting without leaving the group cleanly",
+                        shutdown_timeout_ms_);
+          std::_Exit(kExitIo);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+}
+
+StopSignals::~StopSignals() {
+  done_.store(true);
+  watcher_.join();
+}
+
+namespace {
+
+std::string default_instance() {
+  if (const char* env = std::getenv("WACHTPOST_INSTANCE"); env != nullptr && *env != '\0') return env;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') return host;
+  return "default";
+}
+
+std::shared_ptr<const AuthorPseudonymizer> load_pseudonymizer(const RunConfig& config) {
+  std::string key;
+  if (!config.pseudonym_key_file.empty()) {
+    std::ifstream in(config.pseudonym_key_file, std::ios::binary);
+    if (!in) throw ConfigError(config.pseudonym_key_file + ": cannot read the pseudonym key");
+    std::ostringstream content;
+    content << in.rdbuf();
+    key = content.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  } else if (const char* env = std::getenv("WACHTPOST_PSEUDONYM_KEY"); env != nullptr && *env != '\0') {
+    key = env;
+  } else {
+    return nullptr;
+  }
+  return std::make_shared<const AuthorPseudonymizer>(std::move(key), config.pseudonym_rotation_hours);
+}
+
+}  // namespace
+
+int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& err) {
+  StreamOptions stream;
+  try {
+    RunConfig config = options.config_file.empty() ? RunConfig{} : load_run_config(options.config_file);
+    if (options.brokers) config.brokers = *options.brokers;
+    if (options.input_topic) config.input_topic = *options.input_topic;
+    if (options.alert_topic) config.alert_topic = *options.alert_topic;
+    if (options.dlq_topic) config.dlq_topic = *options.dlq_topic;
+    if (options.group) config.group = *options.group;
+    if (options.patterns_dir) config.patterns_dir = *options.patterns_dir;
+    if (options.protected_file) config.protected_file = *options.protected_file;
+    if (options.exit_at_eof) config.exit_at_eof = true;
+    validate_run_config(config);
+    stream.pattern_set = load_pattern_set({config.patterns_dir, config.protected_file});
+    stream.pseudonymizer = load_pseudonymizer(config);
+    stream.instance = options.instance.empty() ? default_instance() : options.instance;
+    stream.config = std::move(config);
+  } catch (const std::exception& e) {
+    err << "wachtpost run: " << e.what() << '\n';
+    return kExitConfigError;
+  }
+  for (const auto& notice : stream.pattern_set->notices()) spdlog::info("note: {}", notice);
+  spdlog::info("{}", describe(*stream.pattern_set));
+
+  // Signals are blocked before any thread starts, so only the watcher sees them.
+  std::atomic<StreamProcessor*> running{nullptr};
+  const StopSignals signals(
+      [&running] {
+        if (StreamProcessor* processor = running.load()) processor->request_stop();
+      },
+      stream.config.shutdown_timeout_ms);
+  StreamProcessor processor(std::move(stream));
+  running.store(&processor);
+  try {
+    processor.run();
+  } catch (const std::exception& e) {
+    err << "wachtpost run: " << e.what() << '\n';
+    return kExitIo;
+  }
+  return kExitOk;
+}
+
+}  // namespace wachtpost

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+
+namespace wachtpost {
+
+// `wachtpost run`: the config file, then these flags on top of it.
+struct RunOptions {
+  std::string config_file;  // empty: defaults and flags only
+  std::optional<std::string> brokers;
+  std::optional<std::string> input_topic;
+  std::optional<std::string> alert_topic;
+  std::optional<std::string> dlq_topic;
+  std::optional<std::string> group;
+  std::optional<std::string> patterns_dir;
+  std::optional<std::string> protected_file;
+  std::string instance;  // empty: $WACHTPOST_INSTANCE, else the host name
+  bool exit_at_eof = false;
+};
+
+int run_stream(const RunOptions& options, std::ostream& out, std::ostream& err);
+
+// `wachtpost demo`: an in-process mock cluster, a feeder and the processor.
+struct DemoOptions {
+  unsigned rate = 20;     // posts per second
+  unsigned loops = 0;     // passes over the sample stream; 0: until stopped
+  unsigned workers = 0;   // 0: one per core
+};
+
+int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err);
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts
+// later) and calls `on_signal` from a watcher thread when one arrives. If the
+// owner has not finished `shutdown_timeout_ms` after the signal, the process
+// exits with kExitIo: shutdown is bounded even when a broker never answers.
+class StopSignals {
+ public:
+  StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms);
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  std::function<void()> on_signal_;
+  unsigned shutdown_timeout_ms_;
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
+}  // namespace wachtpost

@@ -1,0 +1,82 @@
+#pragma once
+// The configuration of `wachtpost run`: one YAML file (docs/configuration.md
+// documents every key), read once at start. Anything wrong in it stops the
+// start with a message naming the file, line and key, before any client
+// connects, so a typo never turns into a silently ignored setting.
+//
+// The three passthrough sections hand librdkafka properties (security.protocol,
+// sasl.*, ssl.*, tuning) to the clients unchanged. The runtime applies, for
+// each client: `kafka`, then `consumer` or `producer` (a key there overrides
+// the same key in `kafka`), then the managed properties last, so an operator
+// can tune everything except what exactly-once rests on.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wachtpost {
+
+// librdkafka property name and value, in file order.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
+struct RunConfig {
+  std::string brokers;  // bootstrap.servers; required (file or --brokers)
+  std::string input_topic = "wachtpost.posts";
+  std::string alert_topic = "wachtpost.alerts";
+  std::string dlq_topic = "wachtpost.posts.dlq";
+  std::string group = "wachtpost";             // consumer group id
+  std::string transactional_id = "wachtpost";  // prefix; the runtime appends an instance suffix
+  std::string patterns_dir;                    // empty: pattern set embedded in the binary
+  std::string protected_file;                  // empty: no named persons
+  unsigned workers = 0;                        // 0: one per core
+  std::size_t batch_max_messages = 2000;       // posts per transaction at most
+  unsigned batch_max_ms = 200;                 // how long a batch may collect
+  std::size_t queue_max_messages = 10000;      // bound of the worker queue (backpressure)
+  std::size_t max_post_bytes = 1 << 20;
+  unsigned shutdown_timeout_ms = 15000;
+  bool exit_at_eof = false;
+  std::string pseudonym_key_file;
+  unsigned pseudonym_rotation_hours = 24;
+  KafkaProperties kafka;     // librdkafka properties for every client (security.protocol, sasl.*, ssl.*, ...)
+  KafkaProperties consumer;  // consumer only
+  KafkaProperties producer;  // producer only
+};
+
+// A configuration wachtpost refuses to start with. Every problem found is
+// listed, one per line; problems found in a file start with "FILE:LINE: ".
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a YAML file. Unknown keys, wrong types, out-of-range values: ConfigError
+// whose message starts "FILE:LINE: ". Relative paths (patterns, protected,
+// pseudonym.key_file) resolve against the file's folder. The passthrough
+// properties are checked against librdkafka here already, so their errors carry
+// a line too; brokers may still be empty (a --brokers flag can supply them), so
+// call validate_run_config once flags have been applied.
+RunConfig load_run_config(const std::string& path);
+
+// Properties wachtpost sets itself (group.id, transactional.id, enable.auto.commit,
+// enable.auto.offset.store, isolation.level, partition.assignment.strategy,
+// bootstrap.servers, enable.idempotence, acks, enable.partition.eof,
+// auto.offset.reset, queued.min.messages and their aliases): returns true.
+// Exact, case-sensitive names, as librdkafka takes them.
+bool is_managed_kafka_property(std::string_view key);
+
+// Checks every passthrough property against librdkafka itself (rd_kafka_conf_set
+// on a scratch rd_kafka_conf_t of the right kind: kafka+consumer for the
+// consumer, kafka+producer for the producer), against librdkafka's own property
+// table (a consumer-only property in `producer` or `kafka` would be ignored with
+// a mere log line, so it is refused; integers must be plain decimal, since
+// librdkafka reads "1e3" as 1), and that no managed property is set. Also checks
+// brokers non-empty, topics distinct, non-empty and legal Kafka names, and the
+// ranges of the numeric settings. Throws ConfigError naming the section, key
+// and librdkafka's own message ("No such configuration property", "Invalid
+// value ..."). Values of secret keys (password, secret, sasl.oauthbearer.config,
+// ssl.key*) never appear in messages.
+void validate_run_config(const RunConfig& config);
+
+}  // namespace wachtpost

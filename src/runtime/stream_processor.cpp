@@ -1,0 +1,708 @@
+#include "runtime/stream_processor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "alert/alert.hpp"
+#include "ingest/post_parser.hpp"
+#include "ingest/rfc3339.hpp"
+#include "runtime/post_processor.hpp"
+#include "runtime/worker_pool.hpp"
+
+namespace wachtpost {
+
+namespace {
+
+constexpr int kClientTimeoutMs = 30000;
+constexpr std::string_view kMetadataPrefix = "wp1 ";
+
+std::string error_text(const rd_kafka_error_t* error) {
+  return std::string(rd_kafka_error_name(error)) + ": " + rd_kafka_error_string(error);
+}
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char reason[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), reason, sizeof reason) != RD_KAFKA_CONF_OK) {
+    fail("librdkafka property '" + key + "': " + reason);
+  }
+}
+
+// Properties from the config file first, then the ones wachtpost manages, so
+// the managed ones always win (validate_run_config refuses them anyway).
+KafkaConf make_conf(const RunConfig& config, const KafkaProperties& role,
+                    const std::vector<std::pair<std::string, std::string>>& managed) {
+  KafkaConf conf(rd_kafka_conf_new());
+  set_property(conf.get(), "bootstrap.servers", config.brokers);
+  for (const auto& [key, value] : config.kafka) set_property(conf.get(), key, value);
+  for (const auto& [key, value] : role) set_property(conf.get(), key, value);
+  for (const auto& [key, value] : managed) set_property(conf.get(), key, value);
+  return conf;
+}
+
+KafkaClient make_client(rd_kafka_type_t type, KafkaConf conf) {
+  char reason[512];
+  rd_kafka_t* client = rd_kafka_new(type, conf.get(), reason, sizeof reason);
+  if (client == nullptr) fail(std::string("cannot create Kafka client: ") + reason);
+  static_cast<void>(conf.release());  // rd_kafka_new owns it now
+  return KafkaClient(client);
+}
+
+std::string_view header(const rd_kafka_message_t* message, std::string_view name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_header_get_last(headers, std::string(name).c_str(), &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      value == nullptr) {
+    return {};
+  }
+  return {static_cast<const char*>(value), size};
+}
+
+std::int64_t to_int(std::string_view text, std::int64_t fallback = -1) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : fallback;
+}
+
+using OutputOffsets = std::map<std::string, std::map<std::int32_t, std::int64_t>, std::less<>>;
+
+// "wp1 wachtpost.alerts=0:12,1:40;wachtpost.posts.dlq=0:3" (Kafka topic names
+// hold no '=', ';', ',' or ':').
+std::string format_offsets_metadata(const OutputOffsets& offsets) {
+  std::string out(kMetadataPrefix);
+  bool first_topic = true;
+  for (const auto& [topic, partitions] : offsets) {
+    out += (first_topic ? "" : ";") + topic + "=";
+    first_topic = false;
+    bool first = true;
+    for (const auto& [partition, offset] : partitions) {
+      out += (first ? "" : ",") + std::to_string(partition) + ":" + std::to_string(offset);
+      first = false;
+    }
+  }
+  return out;
+}
+
+OutputOffsets parse_offsets_metadata(std::string_view metadata) {
+  OutputOffsets out;
+  if (!metadata.starts_with(kMetadataPrefix)) return out;
+  metadata.remove_prefix(kMetadataPrefix.size());
+  while (!metadata.empty()) {
+    const auto semicolon = metadata.find(';');
+    std::string_view topic_part = metadata.substr(0, semicolon);
+    metadata = semicolon == std::string_view::npos ? std::string_view{} : metadata.substr(semicolon + 1);
+    const auto equals = topic_part.find('=');
+    if (equals == std::string_view::npos) continue;
+    auto& partitions = out[std::string(topic_part.substr(0, equals))];
+    topic_part.remove_prefix(equals + 1);
+    while (!topic_part.empty()) {
+      const auto comma = topic_part.find(',');
+      const std::string_view item = topic_part.substr(0, comma);
+      topic_part = comma == std::string_view::npos ? std::string_view{} : topic_part.substr(comma + 1);
+      const auto colon = item.find(':');
+      if (colon == std::string_view::npos) continue;
+      const auto partition = to_int(item.substr(0, colon));
+      const auto offset = to_int(item.substr(colon + 1));
+      if (partition >= 0 && offset >= 0) partitions[static_cast<std::int32_t>(partition)] = offset;
+    }
+  }
+  return out;
+}
+
+void add_header(rd_kafka_headers_t* headers, std::string_view name, std::string_view value) {
+  rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                      static_cast<ssize_t>(value.size()));
+}
+
+KafkaHeaders source_headers(const rd_kafka_message_t* message) {
+  KafkaHeaders headers(rd_kafka_headers_new(6));
+  add_header(headers.get(), kHeaderSourceTopic, rd_kafka_topic_name(message->rkt));
+  add_header(headers.get(), kHeaderSourcePartition, std::to_string(message->partition));
+  add_header(headers.get(), kHeaderSourceOffset, std::to_string(message->offset));
+  return headers;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// What the workers produce for one input message.
+struct StreamProcessor::Batch {
+  struct Item {
+    KafkaMessage message;
+    std::string_view reject_reason;  // empty: the post was accepted
+    std::string reject_detail;
+    std::vector<std::string> alert_json;
+    std::vector<std::string> alert_ids;
+    std::vector<std::string> alert_keys;
+  };
+  static PostProcessorOptions processor_options(const StreamOptions& options) {
+    PostProcessorOptions out;
+    out.pseudonymizer = options.pseudonymizer;
+    return out;
+  }
+  struct Worker {
+    explicit Worker(const StreamOptions& options)
+        : parser(ParseLimits{.max_document_bytes = options.config.max_post_bytes}),
+          processor(processor_options(options)) {}
+    PostParser parser;
+    PostProcessor processor;
+    Post post;
+    ParseFailure failure;
+    std::vector<Alert> alerts;
+  };
+
+  explicit Batch(const StreamOptions& options, std::size_t workers) : pool(workers) {
+    for (std::size_t i = 0; i < pool.size(); ++i) worker_state.push_back(std::make_unique<Worker>(options));
+  }
+
+  std::vector<Item> items;
+  std::map<std::int32_t, std::int64_t> next_offsets;  // input partition -> last offset + 1
+  WorkerPool pool;
+  std::vector<std::unique_ptr<Worker>> worker_state;
+};
+
+StreamProcessor::StreamProcessor(StreamOptions options) : options_(std::move(options)) {
+  if (!options_.pattern_set) fail("no pattern set");
+  unsigned workers = options_.config.workers;
+  if (workers == 0) workers = std::max(1U, std::thread::hardware_concurrency());
+  batch_ = std::make_unique<Batch>(options_, workers);
+  batch_->items.reserve(options_.config.batch_max_messages);
+}
+
+StreamProcessor::~StreamProcessor() = default;
+
+void StreamProcessor::create_clients() {
+  const RunConfig& config = options_.config;
+  KafkaConf consumer_conf = make_conf(config, config.consumer,
+                                      {{"group.id", config.group},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.auto.offset.store", "false"},
+                                       {"isolation.level", "read_committed"},
+                                       {"partition.assignment.strategy", "cooperative-sticky"},
+                                       {"auto.offset.reset", "earliest"},
+                                       {"enable.partition.eof", "true"},
+                                       // librdkafka's prefetch is the queue in front of the
+                                       // batch: bounded, so a fast topic cannot fill memory.
+                                       {"queued.min.messages", std::to_string(config.queue_max_messages)}});
+  rd_kafka_conf_set_rebalance_cb(consumer_conf.get(), &StreamProcessor::rebalance_callback);
+  rd_kafka_conf_set_opaque(consumer_conf.get(), this);
+  consumer_ = make_client(RD_KAFKA_CONSUMER, std::move(consumer_conf));
+  rd_kafka_poll_set_consumer(consumer_.get());
+
+  // One transactional id per instance: a restarted instance fences the
+  // transaction its predecessor left open.
+  KafkaConf producer_conf = make_conf(config, config.producer,
+                                      {{"transactional.id", config.transactional_id + "-" + options_.instance},
+                                       {"enable.idempotence", "true"}});
+  rd_kafka_conf_set_dr_msg_cb(producer_conf.get(), &StreamProcessor::delivery_callback);
+  rd_kafka_conf_set_opaque(producer_conf.get(), this);
+  producer_ = make_client(RD_KAFKA_PRODUCER, std::move(producer_conf));
+  if (KafkaError error{rd_kafka_init_transactions(producer_.get(), kClientTimeoutMs)}) {
+    fail("cannot initialise transactions (transactional.id " + config.transactional_id + "-" + options_.instance +
+         "): " + error_text(error.get()));
+  }
+}
+
+void StreamProcessor::learn_output_partitions(const std::string& topic) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err = rd_kafka_metadata(producer_.get(), 0, handle, &metadata, kClientTimeoutMs);
+  rd_kafka_topic_destroy(handle);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) fail("metadata of " + topic + ": " + rd_kafka_err2str(err));
+  const std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> owner(
+      metadata, &rd_kafka_metadata_destroy);
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fail("output topic " + topic + " does not exist (create it with `wachtpost topics apply`)");
+  }
+  for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
+    const std::int32_t partition = metadata->topics[0].partitions[i].id;
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    const auto watermark_err =
+        rd_kafka_query_watermark_offsets(producer_.get(), topic.c_str(), partition, &low, &high, kClientTimeoutMs);
+    if (watermark_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      fail("end offset of " + topic + "/" + std::to_string(partition) + ": " + rd_kafka_err2str(watermark_err));
+    }
+    output_end_offsets_[topic][partition] = high;
+  }
+}
+
+void StreamProcessor::run() {
+  create_clients();
+  learn_output_partitions(options_.config.alert_topic);
+  learn_output_partitions(options_.config.dlq_topic);
+  KafkaPartitionList subscription(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(subscription.get(), options_.config.input_topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (const auto err = rd_kafka_subscribe(consumer_.get(), subscription.get())) {
+    fail("cannot subscribe to " + options_.config.input_topic + ": " + rd_kafka_err2str(err));
+  }
+  spdlog::info("joined group '{}' on {} as instance '{}'", options_.config.group, options_.config.input_topic,
+               options_.instance);
+
+  while (!stop_requested_.load()) {
+    store_first_commits();
+    collect_batch();
+    process_batch();
+    commit_batch();
+    if (options_.config.exit_at_eof && all_partitions_at_end()) {
+      spdlog::info("every assigned partition is at its end; stopping");
+      break;
+    }
+    if (reached_stop_offsets()) break;
+  }
+  // Leaving the group revokes the assignment; the revoke handler commits
+  // whatever is still in flight before the partitions are released.
+  if (const auto err = rd_kafka_consumer_close(consumer_.get())) {
+    spdlog::warn("leaving the group: {}", rd_kafka_err2str(err));
+  }
+  rd_kafka_flush(producer_.get(), kClientTimeoutMs);
+  spdlog::info("stopped: {} messages, {} alerts, {} dead letters, {} transactions", counters_.messages.load(),
+               counters_.alerts.load(), counters_.dead_letters.load(), counters_.transactions.load());
+}
+
+bool StreamProcessor::collect_batch() {
+  const RunConfig& config = options_.config;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.batch_max_ms);
+  while (batch_->items.size() < config.batch_max_messages && !stop_requested_.load()) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0 && !batch_->items.empty()) break;
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(std::clamp<long>(left, 0, 100))));
+    if (!message) {
+      if (batch_->items.empty() && (left <= 0 || (config.exit_at_eof && all_partitions_at_end()))) return false;
+      continue;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (auto it = partitions_.find(message->partition); it != partitions_.end()) it->second.at_end = true;
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      char reason[512];
+      if (rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fail(std::string("consumer: fatal error: ") + reason);
+      }
+      spdlog::warn("consumer: {}{}", message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + "/" +
+                                                                    std::to_string(message->partition) + ": "
+                                                              : std::string(),
+                   rd_kafka_message_errstr(message.get()));
+      continue;
+    }
+    if (auto it = partitions_.find(message->partition); it != partitions_.end()) it->second.at_end = false;
+    batch_->next_offsets[message->partition] = message->offset + 1;
+    batch_->items.emplace_back().message = std::move(message);
+  }
+  return !batch_->items.empty();
+}
+
+void StreamProcessor::process_batch() {
+  auto& items = batch_->items;
+  if (items.empty()) return;
+  const std::string detected_at = format_rfc3339_ms(now_ms());
+  const std::size_t chunk_size = std::max<std::size_t>(16, items.size() / (batch_->pool.size() * 4) + 1);
+  const std::size_t chunks = (items.size() + chunk_size - 1) / chunk_size;
+  const std::size_t max_post_bytes = options_.config.max_post_bytes;
+  const auto& set = options_.pattern_set;
+  std::atomic<std::uint64_t> scanned{0};
+  std::atomic<std::uint64_t> not_public{0};
+  batch_->pool.run(chunks, [&](std::size_t chunk, std::size_t worker_index) {
+    Batch::Worker& worker = *batch_->worker_state[worker_index];
+    const std::size_t end = std::min(items.size(), (chunk + 1) * chunk_size);
+    for (std::size_t i = chunk * chunk_size; i < end; ++i) {
+      Batch::Item& item = items[i];
+      const std::string_view payload(static_cast<const char*>(item.message->payload), item.message->len);
+      if (payload.size() > max_post_bytes) {
+        item.reject_reason = reject_reason_name(RejectReason::kTooLarge);
+        item.reject_detail = "message of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                             std::to_string(max_post_bytes);
+        continue;
+      }
+      const ParseOutcome outcome = worker.parser.parse_copy(payload, worker.post, worker.failure);
+      if (outcome == ParseOutcome::kBlank) {
+        item.reject_reason = reject_reason_name(RejectReason::kNotJson);
+        item.reject_detail = "empty message";
+        continue;
+      }
+      if (outcome == ParseOutcome::kRejected) {
+        item.reject_reason = reject_reason_name(worker.failure.reason);
+        item.reject_detail = worker.failure.detail;
+        continue;
+      }
+      worker.alerts.clear();
+      if (worker.processor.process(set, worker.post, detected_at, worker.alerts) == PostVerdict::kDroppedNotPublic) {
+        not_public.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      scanned.fetch_add(1, std::memory_order_relaxed);
+      for (const Alert& alert : worker.alerts) {
+        std::string json;
+        append_alert_json(alert, json);
+        item.alert_json.push_back(std::move(json));
+        item.alert_ids.push_back(alert.alert_id);
+        // Keyed by target: one person's (or role's) alerts stay in order.
+        const AlertTarget* target = alert.targets.empty() ? nullptr : &alert.targets.front();
+        item.alert_keys.push_back(target == nullptr ? std::string("none")
+                                  : target->id.empty() ? "role:" + target->role
+                                                       : "person:" + target->id);
+      }
+    }
+  });
+  counters_.messages += items.size();
+  counters_.posts_scanned += scanned.load();
+  counters_.not_public += not_public.load();
+}
+
+void StreamProcessor::produce(const std::string& topic, std::string_view key, std::string_view value,
+                              KafkaHeaders headers) {
+  for (;;) {
+    const auto err = produce_copy(producer_.get(), topic.c_str(), key, value, headers.get());
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      static_cast<void>(headers.release());  // the message owns them now
+      return;
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) fail("produce to " + topic + ": " + rd_kafka_err2str(err));
+    rd_kafka_poll(producer_.get(), 100);  // the local queue is full: let deliveries drain it
+  }
+}
+
+void StreamProcessor::produce_batch() {
+  const RunConfig& config = options_.config;
+  for (auto& item : batch_->items) {
+    const rd_kafka_message_t* source = item.message.get();
+    auto state = partitions_.find(source->partition);
+    if (!item.reject_reason.empty()) {
+      if (state != partitions_.end() && state->second.dead_letters_after_commit.contains(source->offset)) continue;
+      KafkaHeaders headers = source_headers(source);
+      add_header(headers.get(), kHeaderReason, item.reject_reason);
+      add_header(headers.get(), kHeaderDetail, item.reject_detail);
+      const std::string_view key(static_cast<const char*>(source->key), source->key_len);
+      // An oversized message is kept up to the limit: enough to see what it
+      // was without failing the dead-letter write itself.
+      const std::size_t kept = std::min(source->len, config.max_post_bytes);
+      produce(config.dlq_topic, key, std::string_view(static_cast<const char*>(source->payload), kept),
+              std::move(headers));
+      continue;
+    }
+    for (std::size_t i = 0; i < item.alert_json.size(); ++i) {
+      if (state != partitions_.end() && state->second.alerts_after_commit.contains(item.alert_ids[i])) continue;
+      KafkaHeaders headers = source_headers(source);
+      add_header(headers.get(), kHeaderAlertId, item.alert_ids[i]);
+      produce(config.alert_topic, item.alert_keys[i], item.alert_json[i], std::move(headers));
+    }
+  }
+}
+
+std::string StreamProcessor::offsets_metadata() const { return format_offsets_metadata(output_end_offsets_); }
+
+void StreamProcessor::commit_batch() {
+  auto& items = batch_->items;
+  if (items.empty()) return;
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(batch_->next_offsets.size())));
+  const std::string metadata = offsets_metadata();
+  for (const auto& [partition, next] : batch_->next_offsets) {
+    auto* entry = rd_kafka_topic_partition_list_add(offsets.get(), options_.config.input_topic.c_str(), partition);
+    entry->offset = next;
+    entry->metadata = std::malloc(metadata.size());  // freed with the list
+    std::memcpy(entry->metadata, metadata.data(), metadata.size());
+    entry->metadata_size = metadata.size();
+  }
+  KafkaGroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
+
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      ++counters_.transaction_retries;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * attempt, 2000)));
+    }
+    if (KafkaError error{rd_kafka_begin_transaction(producer_.get())}) {
+      fail("begin transaction: " + error_text(error.get()));
+    }
+    produce_batch();
+    KafkaError error{rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group.get(),
+                                                           kClientTimeoutMs)};
+    while (error && rd_kafka_error_is_retriable(error.get())) {
+      error.reset(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group.get(), kClientTimeoutMs));
+    }
+    if (!error) {
+      error.reset(rd_kafka_commit_transaction(producer_.get(), kClientTimeoutMs));
+      while (error && rd_kafka_error_is_retriable(error.get())) {
+        error.reset(rd_kafka_commit_transaction(producer_.get(), kClientTimeoutMs));
+      }
+    }
+    if (!error) break;
+    if (!rd_kafka_error_txn_requires_abort(error.get())) fail("transaction: " + error_text(error.get()));
+    spdlog::warn("transaction aborted, retrying the batch: {}", error_text(error.get()));
+    KafkaError abort_error{rd_kafka_abort_transaction(producer_.get(), kClientTimeoutMs)};
+    while (abort_error && rd_kafka_error_is_retriable(abort_error.get())) {
+      abort_error.reset(rd_kafka_abort_transaction(producer_.get(), kClientTimeoutMs));
+    }
+    if (abort_error) fail("abort transaction: " + error_text(abort_error.get()));
+  }
+  rd_kafka_poll(producer_.get(), 0);  // delivery reports: the alert topic's new end offsets
+
+  // The same offsets once more outside the transaction. A real broker already
+  // has them; brokers that ignore transactional offset commits (the mock
+  // cluster) need this one, and the read-back covers the gap between the two.
+  if (const auto err = rd_kafka_commit(consumer_.get(), offsets.get(), 0)) {
+    spdlog::debug("offset commit after the transaction: {}", rd_kafka_err2str(err));
+  }
+
+  ++counters_.transactions;
+  for (auto& item : items) {
+    auto state = partitions_.find(item.message->partition);
+    if (!item.reject_reason.empty()) {
+      if (state != partitions_.end() && state->second.dead_letters_after_commit.erase(item.message->offset) > 0) {
+        continue;  // written before a crash, committed now
+      }
+      ++counters_.dead_letters;
+      spdlog::warn("{}/{} offset {}: dead letter ({}): {}", options_.config.input_topic, item.message->partition,
+                   item.message->offset, item.reject_reason, item.reject_detail);
+      continue;
+    }
+    for (std::size_t i = 0; i < item.alert_json.size(); ++i) {
+      if (state != partitions_.end() && state->second.alerts_after_commit.erase(item.alert_ids[i]) > 0) {
+        ++counters_.alerts_already_written;
+        continue;
+      }
+      ++counters_.alerts;
+      if (options_.on_alert_committed) options_.on_alert_committed(item.alert_json[i]);
+    }
+  }
+  for (const auto& [partition, next] : batch_->next_offsets) {
+    if (auto it = partitions_.find(partition); it != partitions_.end()) it->second.committed = next;
+  }
+  items.clear();
+  batch_->next_offsets.clear();
+}
+
+// A partition nobody ever committed gets a commit of its starting offset,
+// with the current output positions, before any of it is processed. Until
+// then it stays paused; a group in the middle of a rebalance refuses commits,
+// so this is retried from the loop.
+void StreamProcessor::store_first_commits() {
+  if (std::none_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.awaiting_first_commit; })) {
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_first_commit_attempt_) return;
+  next_first_commit_attempt_ = now + std::chrono::milliseconds(200);
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
+  const std::string metadata = offsets_metadata();
+  const std::string& topic = options_.config.input_topic;
+  for (const auto& [partition, state] : partitions_) {
+    if (!state.awaiting_first_commit) continue;
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high, kClientTimeoutMs) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    auto* entry = rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition);
+    entry->offset = low;
+    entry->metadata = std::malloc(metadata.size());
+    std::memcpy(entry->metadata, metadata.data(), metadata.size());
+    entry->metadata_size = metadata.size();
+  }
+  if (offsets->cnt == 0) return;
+  if (const auto err = rd_kafka_commit(consumer_.get(), offsets.get(), 0)) {
+    spdlog::info("first commit of {} partitions deferred: {}", offsets->cnt, rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; i < offsets->cnt; ++i) {
+    auto& state = partitions_[offsets->elems[i].partition];
+    state.awaiting_first_commit = false;
+    state.committed = offsets->elems[i].offset;
+  }
+  rd_kafka_resume_partitions(consumer_.get(), offsets.get());
+}
+
+void StreamProcessor::request_stop_at(std::map<std::int32_t, std::int64_t> end_offsets) {
+  const std::lock_guard lock(stop_offsets_mutex_);
+  stop_offsets_ = std::move(end_offsets);
+}
+
+bool StreamProcessor::reached_stop_offsets() {
+  const std::lock_guard lock(stop_offsets_mutex_);
+  if (!stop_offsets_ || !batch_->items.empty()) return false;
+  for (const auto& [partition, end] : *stop_offsets_) {
+    if (end <= 0) continue;
+    const auto it = partitions_.find(partition);
+    if (it == partitions_.end() || it->second.committed < end) return false;
+  }
+  return true;
+}
+
+bool StreamProcessor::all_partitions_at_end() const {
+  if (partitions_.empty() || !batch_->items.empty()) return false;
+  return std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.at_end; });
+}
+
+void StreamProcessor::rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                         rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<StreamProcessor*>(opaque);
+  ++self->counters_.rebalances;
+  try {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->on_assign(partitions);
+    } else {
+      self->on_revoke(partitions, rd_kafka_assignment_lost(rk) != 0);
+    }
+  } catch (const std::exception& e) {
+    // Cannot throw through librdkafka: stop, and let run() end.
+    spdlog::error("rebalance: {}", e.what());
+    self->request_stop();
+  }
+}
+
+void StreamProcessor::delivery_callback(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
+  auto* self = static_cast<StreamProcessor*>(opaque);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) return;  // the transaction fails and is retried
+  const auto topic = self->output_end_offsets_.find(std::string_view(rd_kafka_topic_name(message->rkt)));
+  if (topic == self->output_end_offsets_.end()) return;
+  auto& end = topic->second[message->partition];
+  end = std::max(end, message->offset + 1);
+}
+
+void StreamProcessor::on_assign(rd_kafka_topic_partition_list_t* partitions) {
+  std::string names;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    partitions_[partitions->elems[i].partition] = PartitionState{};
+    names += (names.empty() ? "" : ",") + std::to_string(partitions->elems[i].partition);
+  }
+  read_back_output(partitions);
+  if (KafkaError error{rd_kafka_incremental_assign(consumer_.get(), partitions)}) {
+    fail("assign: " + error_text(error.get()));
+  }
+  KafkaPartitionList waiting(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    if (partitions_[partitions->elems[i].partition].awaiting_first_commit) {
+      rd_kafka_topic_partition_list_add(waiting.get(), partitions->elems[i].topic, partitions->elems[i].partition);
+    }
+  }
+  if (waiting->cnt > 0) {
+    rd_kafka_pause_partitions(consumer_.get(), waiting.get());
+    next_first_commit_attempt_ = {};
+    store_first_commits();
+  }
+  spdlog::info("assigned {} partitions of {}: {}", partitions->cnt, options_.config.input_topic, names);
+}
+
+void StreamProcessor::on_revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  if (lost) {
+    // Someone else owns them already: whatever we hold for them is theirs to redo.
+    std::set<std::int32_t> gone;
+    for (int i = 0; i < partitions->cnt; ++i) gone.insert(partitions->elems[i].partition);
+    std::erase_if(batch_->items, [&](const Batch::Item& item) { return gone.contains(item.message->partition); });
+    for (const auto partition : gone) batch_->next_offsets.erase(partition);
+    spdlog::warn("lost {} partitions; their uncommitted posts are left to the new owner", partitions->cnt);
+  } else {
+    // Finish and commit what we hold before the partitions go. Rebalances are
+    // served inside consumer_poll, while a batch is being collected and
+    // before it is processed, or on close, when the batch is empty.
+    process_batch();
+    commit_batch();
+  }
+  for (int i = 0; i < partitions->cnt; ++i) partitions_.erase(partitions->elems[i].partition);
+  if (KafkaError error{rd_kafka_incremental_unassign(consumer_.get(), partitions)}) {
+    fail("unassign: " + error_text(error.get()));
+  }
+  spdlog::info("released {} partitions of {}", partitions->cnt, options_.config.input_topic);
+}
+
+void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitions) {
+  KafkaPartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
+  if (const auto err = rd_kafka_committed(consumer_.get(), committed.get(), kClientTimeoutMs)) {
+    fail(std::string("committed offsets: ") + rd_kafka_err2str(err));
+  }
+  OutputOffsets start;  // output topic -> partition -> first offset to read
+  for (int i = 0; i < committed->cnt; ++i) {
+    const auto& entry = committed->elems[i];
+    if (entry.offset < 0) {
+      partitions_[entry.partition].awaiting_first_commit = true;
+      continue;
+    }
+    if (entry.metadata == nullptr) continue;
+    partitions_[entry.partition].committed = entry.offset;
+    const auto positions =
+        parse_offsets_metadata(std::string_view(static_cast<const char*>(entry.metadata), entry.metadata_size));
+    for (const auto& [topic, offsets] : positions) {
+      if (!output_end_offsets_.contains(topic)) continue;  // not one of ours (any more)
+      for (const auto& [output_partition, offset] : offsets) {
+        auto [it, inserted] = start[topic].emplace(output_partition, offset);
+        if (!inserted) it->second = std::min(it->second, offset);
+      }
+    }
+  }
+  if (start.empty()) return;
+
+  const RunConfig& config = options_.config;
+  KafkaClient reader = make_client(RD_KAFKA_CONSUMER, make_conf(config, config.consumer,
+                                                                {{"group.id", config.group + ".read-back"},
+                                                                 {"enable.auto.commit", "false"},
+                                                                 {"isolation.level", "read_committed"},
+                                                                 {"enable.partition.eof", "true"}}));
+  KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(4));
+  std::size_t open = 0;
+  for (const auto& [topic, offsets] : start) {
+    for (const auto& [partition, offset] : offsets) {
+      std::int64_t low = 0;
+      std::int64_t high = 0;
+      if (rd_kafka_query_watermark_offsets(reader.get(), topic.c_str(), partition, &low, &high, kClientTimeoutMs) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          offset >= high) {
+        continue;
+      }
+      rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = offset;
+      ++open;
+    }
+  }
+  if (open == 0) return;
+  if (const auto err = rd_kafka_assign(reader.get(), assignment.get())) {
+    fail(std::string("read-back assign: ") + rd_kafka_err2str(err));
+  }
+  std::size_t alerts = 0;
+  std::size_t dead_letters = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kClientTimeoutMs);
+  while (open > 0) {
+    if (std::chrono::steady_clock::now() > deadline) fail("read-back of the output topics timed out");
+    KafkaMessage message(rd_kafka_consumer_poll(reader.get(), 200));
+    if (!message) continue;
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      --open;
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    if (header(message.get(), kHeaderSourceTopic) != config.input_topic) continue;
+    const auto partition = to_int(header(message.get(), kHeaderSourcePartition));
+    const auto it = partitions_.find(static_cast<std::int32_t>(partition));
+    if (it == partitions_.end() || it->second.committed < 0) continue;
+    const auto source_offset = to_int(header(message.get(), kHeaderSourceOffset));
+    if (source_offset < it->second.committed) continue;
+    if (rd_kafka_topic_name(message->rkt) == config.alert_topic) {
+      it->second.alerts_after_commit.emplace(header(message.get(), kHeaderAlertId));
+      ++alerts;
+    } else {
+      it->second.dead_letters_after_commit.insert(source_offset);
+      ++dead_letters;
+    }
+  }
+  rd_kafka_consumer_close(reader.get());
+  if (alerts + dead_letters > 0) {
+    spdlog::info("read back {} alerts and {} dead letters written after the last commit; not writing them again",
+                 alerts, dead_letters);
+  }
+}
+
+}  // namespace wachtpost

@@ -1,0 +1,322 @@
+// `wachtpost run` against librdkafka's mock cluster over TCP: the alerts it
+// writes must be exactly the ones `wachtpost scan` gives on the same posts,
+// none twice, whatever happens in between (broker down, request errors,
+// SIGKILL and restart, an instance of three killed), and every bad message
+// must land in the dead-letter topic with its reason.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <regex>
+#include <set>
+
+#include "runtime/mock_cluster.hpp"
+#include "runtime/kafka_test_support.hpp"
+
+using namespace wachtpost;
+using namespace wachtpost::testing;
+
+namespace {
+
+const std::string kSource = WACHTPOST_SOURCE_DIR;
+const std::string kBinary = WACHTPOST_BINARY;
+const std::string kRegistry = kSource + "/patterns/protected.example.yaml";
+constexpr int kInputPartitions = 12;
+constexpr int kAlertPartitions = 6;
+constexpr int kDeadLetterPartitions = 3;
+const std::string kPosts = "it.posts";
+const std::string kAlerts = "it.alerts";
+const std::string kDeadLetters = "it.dlq";
+constexpr std::size_t kMaxPostBytes = 8192;
+
+// The labelled corpus, `copies` times with distinct post ids.
+std::vector<std::string> make_posts(int copies) {
+  std::vector<std::string> corpus;
+  for (const char* file : {"/tests/data/labelled/nl.ndjson", "/tests/data/labelled/en.ndjson"}) {
+    for (auto& line : lines_of(read_text(kSource + file))) corpus.push_back(std::move(line));
+  }
+  std::vector<std::string> posts;
+  for (int copy = 0; copy < copies; ++copy) {
+    for (const auto& line : corpus) {
+      std::string post = line;
+      const auto key = post.find("\"id\"");
+      const auto close = post.find('"', post.find('"', post.find(':', key) + 1) + 1);
+      post.insert(close, "." + std::to_string(copy));
+      posts.push_back(std::move(post));
+    }
+  }
+  return posts;
+}
+
+// Twenty messages that must become dead letters, one reason or another.
+std::vector<std::string> make_bad_lines() {
+  const std::string ok_prefix =
+      R"({"id":"bad-X","platform":"x","url":"https://x.example/1","created_at":"2026-11-20T10:00:00Z","visibility":"public",)";
+  std::vector<std::string> bad = {
+      "this is not json",
+      "<html>502 Bad Gateway</html>",
+      "[1, 2, 3]",
+      R"({"id":"bad-1","platform":"x","text":"ik maak die rechter af")",
+      R"({"id":"bad-2","platform":"x","author":{"id":"a"})",
+      R"({"id":"bad-3","text":"cut)",
+      ok_prefix + "\"text\":\"ik maak die rechter \xff af\"}",
+      ok_prefix + "\"text\":\"overlong \xC0\xAF\"}",
+      ok_prefix + "\"text\":\"cut \xE2\x82\"}",
+      ok_prefix + "\"text\":\"" + std::string(kMaxPostBytes, 'a') + "\"}",
+      ok_prefix + "\"text\":\"" + std::string(2 * kMaxPostBytes, 'b') + "\"}",
+      ok_prefix + "\"text\":\"" + std::string(kMaxPostBytes + 100, 'c') + "\"}",
+      R"({"id":"bad-4","platform":"x","url":"u","created_at":"2026-11-20T10:00:00Z","visibility":"public"})",
+      R"({"id":"bad-5","platform":"x","url":"u","visibility":"public","text":"no date"})",
+      ok_prefix + "\"text\":42}",
+      ok_prefix + "\"text\":[\"a\"]}",
+      ok_prefix + "\"text\":\"t\",\"extra\":" + std::string(100, '[') + std::string(100, ']') + "}",
+      ok_prefix + "\"text\":\"a\",\"text\":\"b\"}",
+      ok_prefix + "\"text\":\"t\",\"created_at\":\"yesterday\"}",
+      "",
+  };
+  return bad;
+}
+
+std::string strip_detected_at(const std::string& json) {
+  static const std::regex detected(R"("detected_at":"[^"]*",)");
+  return std::regex_replace(json, detected, "");
+}
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<MockCluster>(3);
+    cluster_->create_topic(kPosts, kInputPartitions, 3);
+    cluster_->create_topic(kAlerts, kAlertPartitions, 3);
+    cluster_->create_topic(kDeadLetters, kDeadLetterPartitions, 3);
+    std::ofstream(dir_.file("run.yaml")) << "max_post_bytes: " << kMaxPostBytes << "\nbatch: {max_messages: 200, max_ms: 50}\n"
+                                     "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}\n";
+  }
+
+  std::unique_ptr<Process> start(const std::string& instance, bool exit_at_eof, int run = 0) {
+    std::vector<std::string> args = {kBinary,       "run",          "--config",       dir_.file("run.yaml"),
+                                     "--brokers",   bootstrap(),    "--input-topic",  kPosts,
+                                     "--alert-topic", kAlerts,      "--dlq-topic",    kDeadLetters,
+                                     "--group",     "it-group",     "--protected",    kRegistry,
+                                     "--instance",  instance};
+    if (exit_at_eof) args.emplace_back("--exit-at-eof");
+    const std::string name = instance + "." + std::to_string(run);
+    return std::make_unique<Process>(args, dir_.file(name + ".out"), dir_.file(name + ".err"));
+  }
+
+  const std::string& bootstrap() const { return cluster_->bootstrap_servers(); }
+
+  // What scan mode gives on the same posts: alert JSON without detected_at, by alert id.
+  std::multiset<std::string> scan_alerts(const std::vector<std::string>& posts) {
+    {
+      std::ofstream file(dir_.file("posts.ndjson"), std::ios::binary);
+      for (const auto& post : posts) file << post << '\n';
+    }
+    Process scan({kBinary, "scan", "--protected", kRegistry, dir_.file("posts.ndjson")}, dir_.file("scan.out"),
+                 dir_.file("scan.err"));
+    EXPECT_EQ(scan.wait(std::chrono::seconds(120)), 0) << scan.err();
+    std::multiset<std::string> out;
+    for (const auto& line : lines_of(scan.out())) out.insert(strip_detected_at(line));
+    return out;
+  }
+
+  std::multiset<std::string> topic_alerts() {
+    std::multiset<std::string> out;
+    for (const auto& record : read_topic(bootstrap(), kAlerts, kAlertPartitions)) {
+      out.insert(strip_detected_at(record.value));
+    }
+    return out;
+  }
+
+  void expect_same_alerts(const std::multiset<std::string>& expected) {
+    const auto got = topic_alerts();
+    EXPECT_EQ(got.size(), expected.size());
+    std::set<std::string> unique(got.begin(), got.end());
+    EXPECT_EQ(unique.size(), got.size()) << "an alert was written twice";
+    std::vector<std::string> missing;
+    std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
+    EXPECT_TRUE(missing.empty()) << missing.size() << " missing, first: " << (missing.empty() ? "" : missing[0].substr(0, 300));
+    std::vector<std::string> extra;
+    std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
+    EXPECT_TRUE(extra.empty()) << extra.size() << " unexpected, first: " << (extra.empty() ? "" : extra[0].substr(0, 300));
+  }
+
+  void expect_dead_letters(const std::vector<std::string>& bad) {
+    const auto records = read_topic(bootstrap(), kDeadLetters, kDeadLetterPartitions);
+    std::multiset<std::string> got;
+    for (const auto& record : records) {
+      got.insert(record.value);
+      EXPECT_FALSE(record.headers.at("wachtpost.reason").empty());
+      EXPECT_EQ(record.headers.at("wachtpost.source.topic"), kPosts);
+      EXPECT_FALSE(record.headers.at("wachtpost.source.partition").empty());
+      EXPECT_FALSE(record.headers.at("wachtpost.source.offset").empty());
+    }
+    std::multiset<std::string> expected;
+    for (const auto& line : bad) expected.insert(line.substr(0, kMaxPostBytes));  // oversized ones are cut
+    EXPECT_EQ(got.size(), expected.size());
+    std::vector<std::string> missing;
+    std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
+    std::vector<std::string> extra;
+    std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
+    EXPECT_TRUE(missing.empty()) << missing.size() << " dead letters missing, first: " << missing[0].substr(0, 100);
+    EXPECT_TRUE(extra.empty()) << extra.size() << " dead letters unexpected or twice, first: "
+                               << extra[0].substr(0, 100);
+  }
+
+  void send_all(const std::vector<std::string>& posts, const std::vector<std::string>& bad,
+                std::chrono::microseconds pause = {}) {
+    PostProducer producer(bootstrap());
+    std::size_t next_bad = 0;
+    for (std::size_t i = 0; i < posts.size(); ++i) {
+      producer.send(kPosts, "k" + std::to_string(i), posts[i]);
+      if (!bad.empty() && i % (posts.size() / bad.size()) == 0 && next_bad < bad.size()) {
+        producer.send(kPosts, "bad" + std::to_string(next_bad), bad[next_bad]);
+        ++next_bad;
+      }
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+    }
+    for (; next_bad < bad.size(); ++next_bad) producer.send(kPosts, "bad" + std::to_string(next_bad), bad[next_bad]);
+    producer.flush();
+  }
+
+  void wait_for_alerts(std::int64_t at_least) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (topic_size(bootstrap(), kAlerts, kAlertPartitions) < at_least &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MockCluster> cluster_;
+};
+
+}  // namespace
+
+TEST_F(StreamTest, WritesExactlyTheScanAlertsAndEveryBadLineAsADeadLetter) {
+  const auto posts = make_posts(3);
+  const auto bad = make_bad_lines();
+  ASSERT_EQ(bad.size(), 20U);
+  const auto expected = scan_alerts(posts);
+  ASSERT_GT(expected.size(), 500U);
+  send_all(posts, bad);
+
+  auto processor = start("i1", true);
+  ASSERT_EQ(processor->wait(std::chrono::seconds(120)), 0) << processor->err();
+  expect_same_alerts(expected);
+  expect_dead_letters(bad);
+  // The dead-letter log names the place and the reason, never the author.
+  const std::string log = processor->err();
+  EXPECT_NE(log.find(kPosts + "/"), std::string::npos) << log;
+  EXPECT_NE(log.find("dead letter (invalid_utf8)"), std::string::npos) << log;
+  EXPECT_EQ(log.find("tulpenteller"), std::string::npos);
+}
+
+TEST_F(StreamTest, SigkillMidStreamAndRestartLosesAndDuplicatesNothing) {
+  const auto posts = make_posts(4);
+  const auto bad = make_bad_lines();
+  const auto expected = scan_alerts(posts);
+  std::thread feeder([&] { send_all(posts, bad, std::chrono::microseconds(1500)); });
+
+  auto first = start("i1", false, 1);
+  wait_for_alerts(static_cast<std::int64_t>(expected.size() / 4));
+  first->signal(SIGKILL);
+  EXPECT_EQ(first->wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  const auto written_before = topic_size(bootstrap(), kAlerts, kAlertPartitions);
+  EXPECT_LT(written_before, static_cast<std::int64_t>(expected.size())) << "the kill came too late to test anything";
+  feeder.join();
+
+  auto second = start("i1", true, 2);
+  ASSERT_EQ(second->wait(std::chrono::seconds(120)), 0) << second->err();
+  expect_same_alerts(expected);
+  expect_dead_letters(bad);
+}
+
+TEST_F(StreamTest, SigtermFinishesTheBatchCommitsAndLeaves) {
+  const auto posts = make_posts(2);
+  const auto expected = scan_alerts(posts);
+  std::thread feeder([&] { send_all(posts, {}, std::chrono::microseconds(1000)); });
+  auto first = start("i1", false, 1);
+  wait_for_alerts(20);
+  const auto before = std::chrono::steady_clock::now();
+  first->signal(SIGTERM);
+  EXPECT_EQ(first->wait(std::chrono::seconds(20)), 0) << first->err();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(15));
+  EXPECT_NE(first->err().find("stopped:"), std::string::npos) << first->err();
+  feeder.join();
+  auto second = start("i1", true, 2);
+  ASSERT_EQ(second->wait(std::chrono::seconds(120)), 0) << second->err();
+  expect_same_alerts(expected);
+}
+
+TEST_F(StreamTest, BrokerDownMidStreamAndBackLosesAndDuplicatesNothing) {
+  const auto posts = make_posts(3);
+  const auto expected = scan_alerts(posts);
+  std::thread feeder([&] { send_all(posts, {}, std::chrono::microseconds(1000)); });
+  auto processor = start("i1", false);
+  wait_for_alerts(static_cast<std::int64_t>(expected.size() / 5));
+  // The mock moves no leaders: partitions led by broker 2 stall until it is back.
+  cluster_->set_broker_down(2);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  cluster_->set_broker_up(2);
+  feeder.join();
+  // Wait for the whole input to be processed, then stop cleanly.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (topic_size(bootstrap(), kAlerts, kAlertPartitions) < static_cast<std::int64_t>(expected.size()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  processor->signal(SIGTERM);
+  ASSERT_EQ(processor->wait(std::chrono::seconds(30)), 0) << processor->err();
+  expect_same_alerts(expected);
+}
+
+TEST_F(StreamTest, InjectedRequestErrorsLoseAndDuplicateNothing) {
+  const auto posts = make_posts(2);
+  const auto bad = make_bad_lines();
+  const auto expected = scan_alerts(posts);
+  send_all(posts, bad);
+  // Retriable errors on produce, fetch, offset commit and the transaction calls.
+  cluster_->push_request_errors(kafka_api::kProduce, {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT});
+  cluster_->push_request_errors(kafka_api::kFetch, {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION});
+  cluster_->push_request_errors(kafka_api::kOffsetCommit, {RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS});
+  cluster_->push_request_errors(kafka_api::kAddPartitionsToTxn, {RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE});
+  cluster_->push_request_errors(kafka_api::kTxnOffsetCommit, {RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS});
+  cluster_->push_request_errors(kafka_api::kEndTxn, {RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE});
+  auto processor = start("i1", true);
+  ASSERT_EQ(processor->wait(std::chrono::seconds(120)), 0) << processor->err();
+  expect_same_alerts(expected);
+  expect_dead_letters(bad);
+}
+
+TEST_F(StreamTest, ThreeInstancesOneKilledMidStreamDeliverEveryAlertOnce) {
+  const auto posts = make_posts(4);
+  const auto bad = make_bad_lines();
+  const auto expected = scan_alerts(posts);
+  std::thread feeder([&] { send_all(posts, bad, std::chrono::microseconds(1500)); });
+  auto a = start("a", false);
+  auto b = start("b", false);
+  auto c = start("c", false);
+  wait_for_alerts(static_cast<std::int64_t>(expected.size() / 4));
+  b->signal(SIGKILL);
+  EXPECT_EQ(b->wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  feeder.join();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (topic_size(bootstrap(), kAlerts, kAlertPartitions) < static_cast<std::int64_t>(expected.size()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Let a last batch (if any duplicate were coming) land before checking.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  a->signal(SIGTERM);
+  c->signal(SIGTERM);
+  EXPECT_EQ(a->wait(std::chrono::seconds(30)), 0) << a->err();
+  EXPECT_EQ(c->wait(std::chrono::seconds(30)), 0) << c->err();
+  expect_same_alerts(expected);
+  if (::testing::Test::HasFailure()) {
+    std::cerr << "--- a\n" << a->err() << "--- b\n" << b->err() << "--- c\n" << c->err();
+  }
+  expect_dead_letters(bad);
+}
