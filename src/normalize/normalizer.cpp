@@ -600,6 +600,45 @@ constexpr bool is_spacing_separator(char c) {
   return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*';
 }
 
+// How wide the whitespace was that normalised space byte `i` stands for: the
+// number of whitespace code points it collapsed, a line break counting two.
+// Other separators ('.', '-', ...) are one byte of the original and count one.
+std::uint32_t separator_width(const NormalizedText& t, std::string_view original, std::size_t i) {
+  if (t.text[i] != ' ') return 1;
+  const std::uint32_t begin = t.source_begin[i];
+  const std::uint32_t end = std::min<std::uint32_t>(t.source_end[i], static_cast<std::uint32_t>(original.size()));
+  if (end <= begin + 1 && end > begin && original[begin] != '\n' && original[begin] != '\r') {
+    return 1;  // one ASCII space or tab (the common case)
+  }
+  std::uint32_t width = 0;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(original.data());
+  for (std::uint32_t k = begin; k < end;) {
+    const char c = original[k];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      if (c == '\n' || c == '\r') {
+        width += 2;
+      } else if (is_ascii_space(c)) {
+        width += 1;
+      }
+      ++k;
+      continue;
+    }
+    CodePoint cp = 0;
+    const utf8proc_ssize_t length = utf8proc_iterate(bytes + k, static_cast<utf8proc_ssize_t>(end - k), &cp);
+    if (length <= 0) {
+      ++k;
+      continue;
+    }
+    if (cp == 0x85 || cp == 0x2028 || cp == 0x2029) {
+      width += 2;
+    } else if (is_unicode_space(cp, *utf8proc_get_property(cp))) {
+      width += 1;
+    }
+    k += static_cast<std::uint32_t>(length);
+  }
+  return std::max<std::uint32_t>(width, 1);
+}
+
 // Joins letter-spaced words: "d o o d", "K.I.L.L" -> "dood", "kill".
 //
 // A chain is a maximal sequence of single characters (no letter or digit on
@@ -609,7 +648,12 @@ constexpr bool is_spacing_separator(char c) {
 // chain is trimmed to start and end with a letter, and at least half of it must
 // be letters, so "1 2 3" or "stap 3 a b" do not turn into words. Only single
 // characters join, so "I am a judge" stays as it is.
-void join_spaced_letters(NormalizedText& t, bool leet) {
+//
+// Whitespace in the original can be wider between words than between letters
+// ("w e  w e t e n  w a a r", a line break between words): when a space chain
+// has separators of different widths, the wider ones stay as word breaks
+// ("we weten waar").
+void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
   const auto joinable = [&](char c) { return is_lower(c) || (leet && is_leet_digit(c)); };
@@ -651,11 +695,24 @@ void join_spaced_letters(NormalizedText& t, bool leet) {
       while (read <= chain_end) move_byte(t, read++, write++);
       continue;
     }
+    // Word breaks: separators wider than the narrowest one of the chain.
+    std::uint32_t narrowest = UINT32_MAX;
+    std::uint32_t widest = 0;
+    if (separator == ' ') {
+      for (std::size_t k = first + 1; k < last; k += 2) {
+        const std::uint32_t width = separator_width(t, original, k);
+        narrowest = std::min(narrowest, width);
+        widest = std::max(widest, width);
+      }
+    }
+    const bool has_breaks = separator == ' ' && widest > narrowest;
     while (read < first) move_byte(t, read++, write++);
     for (std::size_t k = first; k <= last; k += 2) {
       // Each letter also owns the separator after it, so any part of the joined
-      // word highlights the original stretch without gaps.
-      const std::size_t owned_end = k < last ? k + 1 : k;
+      // word highlights the original stretch without gaps; a letter before a
+      // word break owns nothing and the break becomes a space of its own.
+      const bool breaks = has_breaks && k < last && separator_width(t, original, k + 1) > narrowest;
+      const std::size_t owned_end = (k < last && !breaks) ? k + 1 : k;
       Offset end = t.source_end[k];
       std::uint8_t steps = with(t.steps[k], kDecodeSpacing);
       for (std::size_t j = k + 1; j <= owned_end; ++j) {
@@ -668,11 +725,21 @@ void join_spaced_letters(NormalizedText& t, bool leet) {
         steps = with(steps, kDecodeLeet);
       }
       const Offset begin = t.source_begin[k];
+      // Read the break's source before the letter's write can reach it.
+      const Offset break_begin = breaks ? t.source_begin[k + 1] : 0;
+      const Offset break_end = breaks ? t.source_end[k + 1] : 0;
       t.text[write] = c;
       t.source_begin[write] = begin;
       t.source_end[write] = end;
       t.steps[write] = steps;
       ++write;
+      if (breaks) {
+        t.text[write] = ' ';
+        t.source_begin[write] = break_begin;
+        t.source_end[write] = break_end;
+        t.steps[write] = kDecodeNone;
+        ++write;
+      }
     }
     read = last + 1;
     while (read <= chain_end) move_byte(t, read++, write++);
@@ -749,28 +816,66 @@ void Normalizer::normalize(std::string_view original, NormalizedText& out) {
   }
   // Each pass is a read-only scan unless it finds something to rewrite.
   if (options_.leet) apply_leet(out);
-  if (options_.spacing) join_spaced_letters(out, options_.leet);
+  if (options_.spacing) join_spaced_letters(out, original, options_.leet);
   if (options_.squeeze_repeats) squeeze_repeats(out);
 }
 
-bool Normalizer::collapse_stretched(const NormalizedText& in, NormalizedText& out) {
+namespace {
+
+constexpr bool is_vowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
+
+bool squeezed_pair_at(const NormalizedText& t, std::size_t i) {
+  return i + 1 < t.text.size() && t.text[i] == t.text[i + 1] && (t.steps[i] & kDecodeRepeat) != 0 &&
+         (t.steps[i + 1] & kDecodeRepeat) != 0;
+}
+
+bool collapses(char c, Normalizer::Stretch which) {
+  switch (which) {
+    case Normalizer::Stretch::kAll: return true;
+    case Normalizer::Stretch::kConsonants: return !is_vowel(c);
+    case Normalizer::Stretch::kVowels: return is_vowel(c);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint8_t Normalizer::stretched_kinds(const NormalizedText& in) {
+  std::uint8_t kinds = 0;
+  for (std::size_t i = 0; i < in.text.size(); ++i) {
+    if ((in.steps[i] & kDecodeRepeat) == 0 || !squeezed_pair_at(in, i)) continue;
+    kinds = static_cast<std::uint8_t>(kinds | (is_vowel(in.text[i]) ? kStretchedVowel : kStretchedConsonant));
+    ++i;
+  }
+  return kinds;
+}
+
+bool Normalizer::collapse_stretched(const NormalizedText& in, NormalizedText& out, Stretch which) {
   out.clear();
   const std::size_t size = in.text.size();
-  auto squeezed_pair_at = [&](std::size_t i) {
-    return i + 1 < size && in.text[i] == in.text[i + 1] && (in.steps[i] & kDecodeRepeat) != 0 &&
-           (in.steps[i + 1] & kDecodeRepeat) != 0;
-  };
+  auto collapsible_at = [&](std::size_t i) { return squeezed_pair_at(in, i) && collapses(in.text[i], which); };
   std::size_t first = 0;
-  while (first < size && !squeezed_pair_at(first)) ++first;
+  while (first < size && !collapsible_at(first)) ++first;
   if (first == size) return false;
   out.text.reserve(size);
+  out.source_begin.reserve(size);
+  out.source_end.reserve(size);
+  out.steps.reserve(size);
   for (std::size_t i = 0; i < size; ++i) {
     out.text.push_back(in.text[i]);
     out.source_begin.push_back(in.source_begin[i]);
     out.source_end.push_back(in.source_end[i]);
     out.steps.push_back(in.steps[i]);
-    if (i >= first && squeezed_pair_at(i)) {
-      out.source_end.back() = std::max(in.source_end[i], in.source_end[i + 1]);
+    if (i >= first && squeezed_pair_at(in, i)) {
+      // A pair is squeezed as a whole: either one letter for both, or both kept.
+      if (collapses(in.text[i], which)) {
+        out.source_end.back() = std::max(in.source_end[i], in.source_end[i + 1]);
+      } else {
+        out.text.push_back(in.text[i + 1]);
+        out.source_begin.push_back(in.source_begin[i + 1]);
+        out.source_end.push_back(in.source_end[i + 1]);
+        out.steps.push_back(in.steps[i + 1]);
+      }
       ++i;
     }
   }

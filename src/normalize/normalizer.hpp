@@ -74,13 +74,30 @@ class Normalizer {
   // whitespace collapsed to one space.
   void normalize(std::string_view original, NormalizedText& out);
 
-  // A second reading of a text with stretched letters: the normaliser
-  // squeezes "doooood" to "dood" (Dutch and English spell with doubles), which
-  // leaves "afmaaaken" as "afmaaken". This collapses every pair that came from
-  // such a squeeze to one letter ("afmaken", "dod"), so a caller that scans
-  // both readings catches stretching of single and double letters alike.
-  // Returns false (and leaves `out` cleared) when `in` had nothing squeezed.
-  static bool collapse_stretched(const NormalizedText& in, NormalizedText& out);
+  // Which squeezed pairs a further reading of a stretched text collapses.
+  enum class Stretch : std::uint8_t {
+    kAll,         // every squeezed pair to one letter
+    kConsonants,  // consonant pairs to one, vowel pairs stay two
+    kVowels,      // vowel pairs to one, consonant pairs stay two
+  };
+  // Kinds of squeezed pairs in a normalised text (bit flags).
+  static constexpr std::uint8_t kStretchedVowel = 1U << 0;
+  static constexpr std::uint8_t kStretchedConsonant = 1U << 1;
+
+  // Further readings of a text with stretched letters. The normaliser squeezes
+  // "doooood" to "dood" (Dutch and English spell with doubles), which leaves
+  // "afmaaaken" as "afmaaken". Stretch::kAll collapses every pair that came
+  // from such a squeeze to one letter ("afmaken", "dod"), so a caller that scans
+  // both readings catches stretching of single and double letters alike. A word
+  // can stretch a double vowel and a single consonant at once ("woooont",
+  // "wetennnn", "slaaaaaan"): Stretch::kConsonants reads those, and
+  // Stretch::kVowels the mirror ("kiiiilll" -> "kill"). Both differ from the
+  // first two readings only when the text has stretched vowels and consonants
+  // (stretched_kinds() says which).
+  // Returns false (and leaves `out` cleared) when `in` had no pair to collapse.
+  static bool collapse_stretched(const NormalizedText& in, NormalizedText& out,
+                                 Stretch which = Stretch::kAll);
+  static std::uint8_t stretched_kinds(const NormalizedText& in);
 
   // Normalises a pattern-side term (a protected person's name, an alias) the
   // same way, so terms and texts meet in the same form.

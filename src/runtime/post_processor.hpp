@@ -52,7 +52,7 @@ class PostProcessor {
   PostProcessorOptions options_;
   Normalizer normalizer_;
   NormalizedText normalized_;
-  NormalizedText collapsed_;  // the second reading of stretched letters
+  NormalizedText collapsed_;  // further readings of stretched letters, one at a time
   Scanner scanner_;
   std::vector<Hit> hits_;
   RuleEvaluator evaluator_;

@@ -422,6 +422,37 @@ TEST(Spacing, WithUnicodeSeparators) {
   EXPECT_EQ(m.steps, kDecodeSpacing);
 }
 
+TEST(Spacing, WiderWhitespaceBetweenWordsKeepsTheWords) {
+  EXPECT_EQ(normalized("w e  w e t e n  w a a r  j e  w o o n t"), "we weten waar je woont");
+  EXPECT_EQ(normalized("w e  w e t e n  w a a r  j e  w o o n t  Sanne Bakker"),
+            "we weten waar je woont sanne bakker");
+  EXPECT_EQ(normalized("i k\ng a\nj e\nd o o d\nm a k e n"), "ik ga je dood maken");
+  EXPECT_EQ(normalized("i k \u00A0 g a"), "ik ga");
+  // Every gap equally wide: one word, as with single spaces.
+  EXPECT_EQ(normalized("d  o  o  d"), "dood");
+  EXPECT_EQ(normalized("i k g a"), "ikga");
+}
+
+TEST(Spacing, WordBreakMapsBackToItsWhitespace) {
+  const std::string original = "w e  w e t e n  w a a r";
+  EXPECT_EQ(normalized(original), "we weten waar");
+  const Mapped word = map_back(original, "weten");
+  EXPECT_EQ(word.original, "w e t e n");
+  EXPECT_EQ(word.steps, kDecodeSpacing);
+  EXPECT_EQ(map_back(original, "we ").original, "w e  ");
+  EXPECT_EQ(map_back(original, "weten waar").original, "w e t e n  w a a r");
+}
+
+TEST(Spacing, InsideASentence) {
+  const std::string original = "that prosecutor is gonna get b e a t e n to a pulp";
+  EXPECT_EQ(normalized(original), "that prosecutor is gonna get beaten to a pulp");
+  const Mapped m = map_back(original, "beaten");
+  EXPECT_EQ(m.original, "b e a t e n");
+  EXPECT_EQ(m.steps, kDecodeSpacing);
+  EXPECT_EQ(map_back(original, "to a pulp").steps, kDecodeNone);
+  EXPECT_EQ(normalized("je gaat d o o d. echt"), "je gaat dood. echt");
+}
+
 // --- repeated letters ------------------------------------------------------------
 
 TEST(Repeat, SqueezedToTwo) {
@@ -450,6 +481,66 @@ TEST(Repeat, OptionOff) {
   NormalizerOptions options;
   options.squeeze_repeats = false;
   EXPECT_EQ(normalized("doooood", options), "doooood");
+}
+
+// The further readings a caller scans for stretched text (PostProcessor).
+std::string reading(std::string_view original, Normalizer::Stretch which) {
+  Normalizer normalizer;
+  NormalizedText first;
+  normalizer.normalize(original, first);
+  NormalizedText out;
+  if (!Normalizer::collapse_stretched(first, out, which)) return "<none>";
+  expect_consistent(original, out);
+  return out.text;
+}
+
+TEST(Repeat, CollapsedReadings) {
+  using S = Normalizer::Stretch;
+  EXPECT_EQ(reading("doooood afmaaaken", S::kAll), "dod afmaken");
+  EXPECT_EQ(reading("dood afmaken", S::kAll), "<none>");
+  // Stretched double vowels next to stretched single consonants.
+  const std::string mixed = "We wetennnn waarrrr je woooont";
+  EXPECT_EQ(normalized(mixed), "we wetenn waarr je woont");
+  EXPECT_EQ(reading(mixed, S::kAll), "we weten waar je wont");
+  EXPECT_EQ(reading(mixed, S::kConsonants), "we weten waar je woont");
+  EXPECT_EQ(reading(mixed, S::kVowels), "we wetenn waarr je wont");
+  EXPECT_EQ(reading("ik ga je zo hard slaaaaaaan", S::kConsonants), "<none>");
+  // The mirror: a single vowel and a double consonant, both stretched.
+  EXPECT_EQ(reading("i will kiiiilllll you", S::kVowels), "i will kill you");
+  EXPECT_EQ(reading("i will kiiiilllll you", S::kConsonants), "i will kiil you");
+}
+
+TEST(Repeat, StretchedKinds) {
+  Normalizer normalizer;
+  NormalizedText out;
+  const auto kinds = [&](std::string_view text) {
+    normalizer.normalize(text, out);
+    return Normalizer::stretched_kinds(out);
+  };
+  EXPECT_EQ(kinds("dood kill"), 0);
+  EXPECT_EQ(kinds(""), 0);
+  EXPECT_EQ(kinds("doooood"), Normalizer::kStretchedVowel);
+  EXPECT_EQ(kinds("killlll"), Normalizer::kStretchedConsonant);
+  EXPECT_EQ(kinds("wetennnn woooont"), Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant);
+}
+
+TEST(Repeat, CollapsedReadingMapsBack) {
+  const std::string original = "we wetennnn waar je woooont";
+  Normalizer normalizer;
+  NormalizedText first;
+  normalizer.normalize(original, first);
+  NormalizedText out;
+  ASSERT_TRUE(Normalizer::collapse_stretched(first, out, Normalizer::Stretch::kConsonants));
+  const auto at = static_cast<std::uint32_t>(out.text.find("weten waar je woont"));
+  ASSERT_NE(at, static_cast<std::uint32_t>(std::string::npos));
+  const auto span = out.to_source(at, at + 19);
+  EXPECT_EQ(original.substr(span.begin, span.end - span.begin), "wetennnn waar je woooont");
+  EXPECT_EQ(span.steps, kDecodeRepeat);
+  const auto n = static_cast<std::uint32_t>(out.text.find("n waar"));
+  const auto n_span = out.to_source(n, n + 1);
+  EXPECT_EQ(original.substr(n_span.begin, n_span.end - n_span.begin), "nnnn");
+  const auto oo = static_cast<std::uint32_t>(out.text.find("oont"));
+  EXPECT_EQ(original.substr(out.to_source(oo, oo + 2).begin, 4), "oooo");
 }
 
 // --- combinations and terms ----------------------------------------------------

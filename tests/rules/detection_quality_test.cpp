@@ -120,3 +120,15 @@ TEST(DetectionQuality, LabelledCorpusMeetsTheDesksThresholds) {
   report("labelled corpus", q);
   expect_thresholds(q);
 }
+
+// Round 2: a set written later by someone who had not seen the rules; it
+// showed the round-1 rules generalised poorly (recall 0.585 nl, 0.700 en) and
+// the rules were then widened for the classes it missed. It guards those
+// classes now; it is no longer unseen.
+TEST(DetectionQuality, RoundTwoCorpusMeetsTheDesksThresholds) {
+  const std::string dir = std::string(WACHTPOST_SOURCE_DIR) + "/tests/data/labelled/";
+  const auto q = measure({dir + "nl-round2.ndjson", dir + "en-round2.ndjson"});
+  EXPECT_GE(q.positives + q.negatives, 200U);
+  report("round-2 corpus", q);
+  expect_thresholds(q);
+}

@@ -210,6 +210,30 @@ TEST_F(RuleEvaluationTest, StretchedSingleAndDoubleLettersBothMatch) {
   EXPECT_EQ(alerts[0].matches.front().text, "reeeechter");
 }
 
+TEST_F(RuleEvaluationTest, StretchedDoubleVowelAndSingleConsonantInOneWord) {
+  // "vermoooordennnn": the vowel pair was double, the consonant single; neither
+  // squeezing everything to two nor to one reads "vermoorden".
+  const std::string text = "die rechter ga ik vermoooordennnn";
+  const auto alerts = alerts_for(text);
+  ASSERT_EQ(alerts.size(), 1U);
+  const auto& threat = alerts[0].matches.back();
+  EXPECT_EQ(threat.kind, "threat");
+  EXPECT_EQ(threat.text, "vermoooordennnn");
+  EXPECT_EQ(text.substr(threat.start, threat.end - threat.start), "vermoooordennnn");
+  EXPECT_EQ(threat.decoded, kDecodeRepeat);
+  EXPECT_TRUE(alerts_for("die rechter ga ik vermorden").empty());
+}
+
+TEST_F(RuleEvaluationTest, LetterSpacedWordsWithWiderGapsBetweenWords) {
+  const std::string text = "d i e  r e c h t e r  m o e t  j e  a f m a k e n";
+  const auto alerts = alerts_for(text);
+  ASSERT_EQ(alerts.size(), 1U);
+  ASSERT_EQ(alerts[0].matches.size(), 2U);
+  EXPECT_EQ(alerts[0].matches[0].text, "r e c h t e r");
+  EXPECT_EQ(alerts[0].matches[1].text, "a f m a k e n");
+  EXPECT_EQ(alerts[0].matches[1].decoded, kDecodeSpacing);
+}
+
 TEST_F(RuleEvaluationTest, NonPublicPostIsDroppedBeforeMatching) {
   Post post;
   post.id = "p";
