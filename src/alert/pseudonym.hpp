@@ -5,6 +5,7 @@
 // without allowing a profile to be built across periods.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,12 @@ class AuthorPseudonymizer {
   std::string key_;
   std::int64_t rotation_ms_;
 };
+
+// The key never comes from a flag value, which would leave it in shell history
+// and process listings: from `key_file` when given, else from
+// $WACHTPOST_PSEUDONYM_KEY; with neither, null (alerts carry no author
+// reference at all). Throws std::runtime_error when the file cannot be read.
+std::shared_ptr<const AuthorPseudonymizer> load_author_pseudonymizer(const std::string& key_file,
+                                                                     std::uint32_t rotation_hours);
 
 }  // namespace wachtpost

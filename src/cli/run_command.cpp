@@ -57,23 +57,6 @@ std::string default_instance() {
   return "default";
 }
 
-std::shared_ptr<const AuthorPseudonymizer> load_pseudonymizer(const RunConfig& config) {
-  std::string key;
-  if (!config.pseudonym_key_file.empty()) {
-    std::ifstream in(config.pseudonym_key_file, std::ios::binary);
-    if (!in) throw ConfigError(config.pseudonym_key_file + ": cannot read the pseudonym key");
-    std::ostringstream content;
-    content << in.rdbuf();
-    key = content.str();
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  } else if (const char* env = std::getenv("WACHTPOST_PSEUDONYM_KEY"); env != nullptr && *env != '\0') {
-    key = env;
-  } else {
-    return nullptr;
-  }
-  return std::make_shared<const AuthorPseudonymizer>(std::move(key), config.pseudonym_rotation_hours);
-}
-
 }  // namespace
 
 int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& err) {
@@ -90,7 +73,7 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
     if (options.exit_at_eof) config.exit_at_eof = true;
     validate_run_config(config);
     stream.pattern_set = load_pattern_set({config.patterns_dir, config.protected_file});
-    stream.pseudonymizer = load_pseudonymizer(config);
+    stream.pseudonymizer = load_author_pseudonymizer(config.pseudonym_key_file, config.pseudonym_rotation_hours);
     stream.instance = options.instance.empty() ? default_instance() : options.instance;
     stream.config = std::move(config);
   } catch (const std::exception& e) {

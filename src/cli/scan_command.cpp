@@ -26,25 +26,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-// The key never comes from a flag value, which would leave it in shell history
-// and process listings.
-std::shared_ptr<const AuthorPseudonymizer> make_pseudonymizer(const ScanOptions& options) {
-  std::string key;
-  if (!options.pseudonym_key_file.empty()) {
-    std::ifstream in(options.pseudonym_key_file, std::ios::binary);
-    if (!in) throw std::runtime_error(options.pseudonym_key_file + ": cannot read the pseudonym key");
-    std::ostringstream content;
-    content << in.rdbuf();
-    key = content.str();
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  } else if (const char* env = std::getenv("WACHTPOST_PSEUDONYM_KEY"); env != nullptr && *env != '\0') {
-    key = env;
-  } else {
-    return nullptr;
-  }
-  return std::make_shared<const AuthorPseudonymizer>(std::move(key), options.pseudonym_rotation_hours);
-}
-
 struct ScanCounts {
   std::uint64_t lines = 0;
   std::uint64_t blank = 0;
@@ -64,7 +45,7 @@ int run_scan(const ScanOptions& options, std::ostream& out, std::ostream& err) {
   std::shared_ptr<const AuthorPseudonymizer> pseudonymizer;
   try {
     set = load_pattern_set(options.patterns);
-    pseudonymizer = make_pseudonymizer(options);
+    pseudonymizer = load_author_pseudonymizer(options.pseudonym_key_file, options.pseudonym_rotation_hours);
   } catch (const std::exception& e) {
     err << "wachtpost scan: " << e.what() << '\n';
     return kExitConfigError;
