@@ -26,13 +26,6 @@ namespace wachtpost {
 
 namespace {
 
-const TopicDefinition* find_role(const std::vector<TopicDefinition>& topics, std::string_view role) {
-  for (const auto& topic : topics) {
-    if (topic.role == role) return &topic;
-  }
-  return nullptr;
-}
-
 // Gives each pass over the sample its own post ids ("s-0006" -> "s-0006.2"),
 // as a live stream would, so every pass raises its own alerts.
 std::string with_pass_suffix(std::string_view line, unsigned pass) {
@@ -102,9 +95,9 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
       15000);
 
   const std::vector<TopicDefinition> topics = embedded_topic_definitions();
-  const TopicDefinition* posts = find_role(topics, "posts");
-  const TopicDefinition* alerts = find_role(topics, "alerts");
-  const TopicDefinition* dead_letters = find_role(topics, "dead_letters");
+  const TopicDefinition* posts = find_topic_role(topics, "posts");
+  const TopicDefinition* alerts = find_topic_role(topics, "alerts");
+  const TopicDefinition* dead_letters = find_topic_role(topics, "dead_letters");
   if (posts == nullptr || alerts == nullptr || dead_letters == nullptr) {
     err << "wachtpost demo: topics/topics.yaml lacks a posts, alerts or dead_letters topic\n";
     return kExitConfigError;

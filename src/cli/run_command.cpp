@@ -7,8 +7,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "cli/cli.hpp"
 #include "cli/pattern_source.hpp"

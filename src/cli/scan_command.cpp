@@ -5,12 +5,9 @@
 
 #include <array>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <ostream>
-#include <sstream>
 
 #include "ingest/line_reader.hpp"
 #include "ingest/post_parser.hpp"

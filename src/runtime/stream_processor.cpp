@@ -132,6 +132,16 @@ KafkaHeaders source_headers(const rd_kafka_message_t* message) {
   return headers;
 }
 
+// An offset to commit, with the metadata the read-back starts from.
+void add_offset(rd_kafka_topic_partition_list_t* list, const std::string& topic, std::int32_t partition,
+                std::int64_t offset, std::string_view metadata) {
+  auto* entry = rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  entry->offset = offset;
+  entry->metadata = std::malloc(metadata.size());  // freed with the list
+  std::memcpy(entry->metadata, metadata.data(), metadata.size());
+  entry->metadata_size = metadata.size();
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -405,19 +415,13 @@ void StreamProcessor::produce_batch() {
   }
 }
 
-std::string StreamProcessor::offsets_metadata() const { return format_offsets_metadata(output_end_offsets_); }
-
 void StreamProcessor::commit_batch() {
   auto& items = batch_->items;
   if (items.empty()) return;
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(batch_->next_offsets.size())));
-  const std::string metadata = offsets_metadata();
+  const std::string metadata = format_offsets_metadata(output_end_offsets_);
   for (const auto& [partition, next] : batch_->next_offsets) {
-    auto* entry = rd_kafka_topic_partition_list_add(offsets.get(), options_.config.input_topic.c_str(), partition);
-    entry->offset = next;
-    entry->metadata = std::malloc(metadata.size());  // freed with the list
-    std::memcpy(entry->metadata, metadata.data(), metadata.size());
-    entry->metadata_size = metadata.size();
+    add_offset(offsets.get(), options_.config.input_topic, partition, next, metadata);
   }
   KafkaGroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
 
@@ -499,7 +503,7 @@ void StreamProcessor::store_first_commits() {
   if (now < next_first_commit_attempt_) return;
   next_first_commit_attempt_ = now + std::chrono::milliseconds(200);
   KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(4));
-  const std::string metadata = offsets_metadata();
+  const std::string metadata = format_offsets_metadata(output_end_offsets_);
   const std::string& topic = options_.config.input_topic;
   for (const auto& [partition, state] : partitions_) {
     if (!state.awaiting_first_commit) continue;
@@ -509,11 +513,7 @@ void StreamProcessor::store_first_commits() {
         RD_KAFKA_RESP_ERR_NO_ERROR) {
       continue;
     }
-    auto* entry = rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition);
-    entry->offset = low;
-    entry->metadata = std::malloc(metadata.size());
-    std::memcpy(entry->metadata, metadata.data(), metadata.size());
-    entry->metadata_size = metadata.size();
+    add_offset(offsets.get(), topic, partition, low, metadata);
   }
   if (offsets->cnt == 0) return;
   if (const auto err = rd_kafka_commit(consumer_.get(), offsets.get(), 0)) {

@@ -121,7 +121,6 @@ class StreamProcessor {
   void commit_batch();
   void produce_batch();
   void produce(const std::string& topic, std::string_view key, std::string_view value, KafkaHeaders headers);
-  std::string offsets_metadata() const;
   bool all_partitions_at_end() const;
   bool reached_stop_offsets();
   void store_first_commits();
