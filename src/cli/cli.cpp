@@ -52,6 +52,16 @@ int run_cli(int argc, char** argv) {
   patterns_command->require_subcommand(1);
   auto* lint = patterns_command->add_subcommand("lint", "Check rule files: ids, fields, expressions, examples");
   auto* test = patterns_command->add_subcommand("test", "Run every rule's embedded examples");
+  auto* explain = patterns_command->add_subcommand(
+      "explain", "Show why a text does or does not alert: normalised text, every match, the verdict per rule");
+  std::string explain_text;
+  std::string explain_lang;
+  explain->add_option("text", explain_text, "The post text")->required();
+  explain->add_option("--lang", explain_lang, "The post's language (nl, en); decides between rules on the same words");
+  explain->add_option("--patterns", patterns_location.patterns_dir, "Folder of rule files; default: the embedded set")
+      ->check(CLI::ExistingDirectory);
+  explain->add_option("--protected", patterns_location.protected_file, "Protected-person registry (YAML)")
+      ->check(CLI::ExistingFile);
   for (auto* command : {lint, test}) {
     command->add_option("dir", patterns_location.patterns_dir, "Folder of rule files; default: the embedded set")
         ->check(CLI::ExistingDirectory);
@@ -143,6 +153,9 @@ int run_cli(int argc, char** argv) {
   if (mock_cluster_command->parsed()) return run_mock_cluster(mock_cluster, std::cout, std::cerr);
   if (lint->parsed()) return run_patterns_lint(patterns_location, std::cout, std::cerr);
   if (test->parsed()) return run_patterns_test(patterns_location, std::cout, std::cerr);
+  if (explain->parsed()) {
+    return run_patterns_explain(patterns_location, explain_text, explain_lang, std::cout, std::cerr);
+  }
   return kExitConfigError;
 }
 

@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "cli/cli.hpp"
+#include "normalize/normalizer.hpp"
+#include "rules/rule_evaluator.hpp"
 #include "runtime/post_processor.hpp"
 
 namespace wachtpost {
@@ -98,6 +100,88 @@ int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std
   out << "patterns test: " << passed << " passed, " << failed << " failed (" << set->rules().size() << " rules, "
       << set->hash() << ")\n";
   return failed == 0 ? kExitOk : kExitRejectedInput;
+}
+
+namespace {
+
+std::string_view kind_name(PatternKind kind) {
+  switch (kind) {
+    case PatternKind::kThreat: return "threat";
+    case PatternKind::kTarget: return "target";
+    case PatternKind::kExclusion: return "exclusion";
+    case PatternKind::kThreatPart: return "threat-part";
+  }
+  return "?";
+}
+
+std::string owner_name(const PatternSet& set, const PatternEntry& pattern) {
+  switch (pattern.kind) {
+    case PatternKind::kThreat: return set.rules()[pattern.owner].id;
+    case PatternKind::kTarget: {
+      const ProtectedTarget& target = set.targets()[pattern.owner];
+      return target.person_id.empty() ? "role:" + target.role : "person:" + target.person_id;
+    }
+    case PatternKind::kExclusion: return set.exclusions()[pattern.owner].id;
+    case PatternKind::kThreatPart:
+      return set.rules()[set.patterns()[pattern.owner].owner].id + " part " + std::to_string(pattern.part + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+int run_patterns_explain(const PatternSetLocation& location, std::string_view text, std::string_view lang,
+                         std::ostream& out, std::ostream& err) {
+  const auto set = load_or_report(location, err);
+  if (!set) return kExitConfigError;
+  Normalizer normalizer;
+  NormalizedText normalized;
+  normalizer.normalize(text, normalized);
+  // The same readings the processor scans: as normalised, then stretched letters collapsed.
+  std::vector<NormalizedText> readings{normalized};
+  NormalizedText collapsed;
+  if (Normalizer::collapse_stretched(normalized, collapsed)) readings.push_back(collapsed);
+  for (const auto which : {Normalizer::Stretch::kConsonants, Normalizer::Stretch::kVowels}) {
+    if (Normalizer::stretched_kinds(normalized) ==
+            (Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant) &&
+        Normalizer::collapse_stretched(normalized, collapsed, which)) {
+      readings.push_back(collapsed);
+    }
+  }
+  Scanner scanner;
+  RuleEvaluator evaluator;
+  RuleEvaluation evaluation;
+  std::vector<Hit> hits;
+  for (const auto& reading : readings) {
+    out << "normalised: \"" << reading.text << "\"\n";
+    scanner.scan(set, reading.text, hits);
+    for (const auto& hit : hits) {
+      const PatternEntry& pattern = set->patterns()[hit.pattern];
+      out << "  " << kind_name(pattern.kind) << ' ' << owner_name(*set, pattern) << " \""
+          << std::string_view(reading.text).substr(hit.from, hit.to - hit.from) << "\" (" << pattern.where.str()
+          << ")\n";
+    }
+    evaluator.evaluate(*set, reading.text, hits, lang, evaluation);
+    for (std::size_t i = hits.size(); i < evaluation.hits.size(); ++i) {
+      const Hit& hit = evaluation.hits[i];
+      const PatternEntry& pattern = set->patterns()[hit.pattern];
+      out << "  threat " << owner_name(*set, pattern) << " \""
+          << std::string_view(reading.text).substr(hit.from, hit.to - hit.from) << "\" (sequence, "
+          << pattern.where.str() << ")\n";
+    }
+    for (const auto& match : evaluation.matches) {
+      const ThreatRule& rule = set->rules()[match.rule];
+      out << "  ALERT " << rule.id << " rev " << rule.rev << " (" << rule.category << ", " << rule.where.str()
+          << ")\n";
+    }
+    if (evaluation.matches.empty()) {
+      out << "  no alert" << (evaluation.suppressed > 0 ? " (" + std::to_string(evaluation.suppressed) +
+                                                              " threat match(es) silenced by an exclusion)"
+                                                        : std::string())
+          << '\n';
+    }
+  }
+  return kExitOk;
 }
 
 }  // namespace wachtpost

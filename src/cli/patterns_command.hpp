@@ -1,6 +1,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <string_view>
 
 #include "cli/pattern_source.hpp"
 
@@ -15,5 +16,11 @@ int run_patterns_lint(const PatternSetLocation& location, std::ostream& out, std
 // full pipeline; a positive example must make its rule fire, a negative one
 // must not.
 int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std::ostream& err);
+
+// `wachtpost patterns explain TEXT`: shows an operator why a text does or
+// does not alert: its normalised form, every threat, target and exclusion
+// expression that matched (with file:line), and the verdict per rule.
+int run_patterns_explain(const PatternSetLocation& location, std::string_view text, std::string_view lang,
+                         std::ostream& out, std::ostream& err);
 
 }  // namespace wachtpost

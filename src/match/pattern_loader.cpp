@@ -192,6 +192,12 @@ struct Builder {
   std::set<std::string> exclusion_ids;
   std::set<std::string> person_ids;
   std::map<std::string, std::vector<std::string>> role_terms;  // role -> its term expressions
+  struct LexiconEntry {
+    std::string expression;
+    SourceLocation where;
+  };
+  // lang -> name -> entry: word lists shared by every file of one language.
+  std::map<std::string, std::map<std::string, LexiconEntry, std::less<>>> lexicons;
   std::string today;
   Normalizer normalizer;
 
@@ -199,9 +205,14 @@ struct Builder {
     patterns.push_back({kind, static_cast<std::uint32_t>(owner), std::move(expression), std::move(where)});
   }
 
+  void collect_lexicon(const RuleSource& source);
+  void add_threat(std::size_t rule_index, const ThreatRule& rule, const std::string& expression,
+                  const SourceLocation& where);
+  std::string expand(std::string_view expression, const std::string& lang, const SourceLocation& where,
+                     int depth = 0);
   void load_rule_file(const RuleSource& source);
   void load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang);
-  void load_targets(const YAML::Node& list, std::string_view file);
+  void load_targets(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_registry(const RuleSource& source);
   void add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where);
@@ -209,6 +220,138 @@ struct Builder {
   [[nodiscard]] std::string compile_key() const;
   HsDatabase compile();
 };
+
+bool is_lexicon_name(std::string_view name) {
+  if (name.empty() || name.front() < 'A' || name.front() > 'Z') return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// First pass over a file: its `lexicon`, so expressions in any file of the
+// language can use the entries whatever order the files load in.
+void Builder::collect_lexicon(const RuleSource& source) {
+  const std::string file(source.name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(source.content));
+  } catch (const YAML::Exception&) {
+    return;  // reported by load_rule_file
+  }
+  if (!root.IsMap() || !root["lexicon"]) return;
+  const YAML::Node lexicon = root["lexicon"];
+  const SourceLocation top{file, 1};
+  if (!lexicon.IsMap()) {
+    diag.add(where_of(file, lexicon, 1), "'lexicon' must map NAMES to expressions");
+    return;
+  }
+  std::string lang;
+  if (root["lang"] && root["lang"].IsScalar()) lang = root["lang"].Scalar();
+  auto& entries = lexicons[lang];
+  for (const auto& kv : lexicon) {
+    const SourceLocation where = where_of(file, kv.first, 1);
+    const std::string name = kv.first.Scalar();
+    if (!is_lexicon_name(name)) {
+      diag.add(where, "lexicon entry '" + name + "': names are upper case (A-Z, 0-9, _), starting with a letter");
+      continue;
+    }
+    std::string expression;
+    if (kv.second.IsScalar()) {
+      expression = kv.second.Scalar();
+    } else if (kv.second.IsSequence()) {
+      for (const auto& item : kv.second) {
+        if (!item.IsScalar()) {
+          diag.add(where_of(file, item, where.line), "lexicon entry '" + name + "': items must be strings");
+          continue;
+        }
+        expression += (expression.empty() ? "" : "|") + item.Scalar();
+      }
+    } else {
+      diag.add(where, "lexicon entry '" + name + "': must be an expression or a list of them");
+      continue;
+    }
+    if (expression.empty()) {
+      diag.add(where, "lexicon entry '" + name + "': empty");
+      continue;
+    }
+    const auto [it, inserted] = entries.try_emplace(name, LexiconEntry{expression, where});
+    if (!inserted) {
+      diag.add(where, "lexicon entry '" + name + "' is already defined at " + it->second.where.str());
+    }
+  }
+}
+
+// Replaces every {NAME} by its lexicon entry of `lang`, as a group. Hyperscan
+// quantifiers ({2}, {1,30}) start with a digit, so they never look like a name.
+std::string Builder::expand(std::string_view expression, const std::string& lang, const SourceLocation& where,
+                            int depth) {
+  constexpr int kMaxDepth = 8;
+  std::string out;
+  std::size_t i = 0;
+  while (i < expression.size()) {
+    const std::size_t open = expression.find('{', i);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = expression.find('}', open);
+    if (close == std::string_view::npos) break;
+    const std::string_view name = expression.substr(open + 1, close - open - 1);
+    out.append(expression.substr(i, open - i));
+    i = close + 1;
+    if (!is_lexicon_name(name)) {
+      out.append(expression.substr(open, close + 1 - open));
+      continue;
+    }
+    const auto entries = lexicons.find(lang);
+    const auto entry = entries == lexicons.end() ? nullptr : [&]() -> const LexiconEntry* {
+      const auto found = entries->second.find(name);
+      return found == entries->second.end() ? nullptr : &found->second;
+    }();
+    if (entry == nullptr) {
+      diag.add(where, "unknown lexicon entry {" + std::string(name) + "} for language '" + lang + "'");
+      continue;
+    }
+    if (depth >= kMaxDepth) {
+      diag.add(where, "lexicon entry {" + std::string(name) + "} nests too deep (a cycle?)");
+      continue;
+    }
+    out += "(?:" + expand(entry->expression, lang, entry->where, depth + 1) + ")";
+  }
+  out.append(expression.substr(i));
+  return out;
+}
+
+// " ... " splits a threat into a sequence of parts, each matched on its own
+// and joined by the evaluator: reach by words, at no compile cost, where a
+// regular-expression gap would have to be bounded in characters.
+void Builder::add_threat(std::size_t rule_index, const ThreatRule& rule, const std::string& expression,
+                         const SourceLocation& where) {
+  constexpr std::string_view kSeparator = " ... ";
+  constexpr std::size_t kMaxParts = 8;
+  if (expression.find(kSeparator) == std::string::npos) {
+    add_pattern(PatternKind::kThreat, rule_index, word_expression(expression), where);
+    return;
+  }
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t at = expression.find(kSeparator, from);
+    parts.push_back(expression.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) break;
+    from = at + kSeparator.size();
+  }
+  if (parts.size() > kMaxParts ||
+      std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
+    diag.add(where, "threat sequence '" + expression + "': 2 to " + std::to_string(kMaxParts) +
+                        " non-empty parts joined by ' ... '");
+    return;
+  }
+  const auto sequence = static_cast<std::uint32_t>(patterns.size());
+  add_pattern(PatternKind::kThreat, rule_index, std::string(), where);
+  patterns.back().parts = static_cast<std::uint8_t>(parts.size());
+  patterns.back().gap_words = static_cast<std::uint8_t>(std::min<std::uint32_t>(rule.gap_words, 100));
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    add_pattern(PatternKind::kThreatPart, sequence, word_expression(parts[i]), where);
+    patterns.back().part = static_cast<std::uint8_t>(i);
+  }
+}
 
 void Builder::load_rule_file(const RuleSource& source) {
   const std::string file(source.name);
@@ -224,7 +367,7 @@ void Builder::load_rule_file(const RuleSource& source) {
     diag.add(top, "a rule file must be a mapping with 'rules', 'targets' or 'exclusions'");
     return;
   }
-  check_keys(root, {"lang", "description", "rules", "targets", "exclusions"}, top, diag, "file");
+  check_keys(root, {"lang", "description", "lexicon", "rules", "targets", "exclusions"}, top, diag, "file");
   std::string file_lang;
   read_scalar(root, "lang", top, diag, file_lang, false, "file");
   if (const auto list = root["rules"]) {
@@ -234,7 +377,7 @@ void Builder::load_rule_file(const RuleSource& source) {
       for (const auto& node : list) load_rule(node, file, file_lang);
     }
   }
-  if (const auto list = root["targets"]) load_targets(list, file);
+  if (const auto list = root["targets"]) load_targets(list, file, file_lang);
   if (const auto list = root["exclusions"]) load_exclusions(list, file, file_lang);
 }
 
@@ -251,7 +394,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   const std::string what = rule.id.empty() ? std::string("rule") : "rule '" + rule.id + "'";
   check_keys(node,
              {"id", "rev", "description", "author", "category", "severity", "lang", "expires", "targets",
-              "window", "threat", "exclude", "examples"},
+              "window", "threat", "exclude", "exclude_window", "gap", "examples"},
              where, diag, what);
   if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
     diag.add(where, what + ": duplicate id (ids must be unique across the set)");
@@ -286,14 +429,18 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
     const bool shape_ok = rule.expires.size() == 10 && rule.expires[4] == '-' && rule.expires[7] == '-';
     if (!shape_ok) diag.add(where_of(file, node["expires"], where.line), what + ": 'expires' must be YYYY-MM-DD");
   }
-  if (read_scalar(node, "window", where, diag, text, false, what)) {
+  for (const auto& [key, field] : {std::pair<const char*, std::uint32_t*>{"window", &rule.window_words},
+                                   std::pair<const char*, std::uint32_t*>{"exclude_window", &rule.exclude_window},
+                                   std::pair<const char*, std::uint32_t*>{"gap", &rule.gap_words}}) {
+    if (!read_scalar(node, key, where, diag, text, false, what)) continue;
     try {
       std::size_t used = 0;
-      const int window = std::stoi(text, &used);
-      if (used != text.size() || window < 0 || window > 100) throw std::invalid_argument("window");
-      rule.window_words = static_cast<std::uint32_t>(window);
+      const int words = std::stoi(text, &used);
+      if (used != text.size() || words < 0 || words > 100) throw std::invalid_argument(key);
+      *field = static_cast<std::uint32_t>(words);
     } catch (const std::exception&) {
-      diag.add(where_of(file, node["window"], where.line), what + ": 'window' must be a word count from 0 to 100");
+      diag.add(where_of(file, node[key], where.line),
+               what + ": '" + key + "' must be a word count from 0 to 100");
     }
   }
   for (auto& [role, role_where] : read_list(node, "targets", where, diag, what)) {
@@ -324,7 +471,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   }
   const std::size_t index = rules.size();
   for (const auto& [expression, expression_where] : threats) {
-    add_pattern(PatternKind::kThreat, index, word_expression(expression), expression_where);
+    add_threat(index, rule, expand(expression, rule.lang, expression_where), expression_where);
   }
   if (!excludes.empty()) {
     ExclusionContext own;
@@ -332,16 +479,18 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
     own.description = "exclusions of rule " + rule.id;
     own.lang = rule.lang;
     own.only_rule = static_cast<std::int32_t>(index);
+    own.window_words = rule.exclude_window;
     own.where = where;
     for (const auto& [expression, expression_where] : excludes) {
-      add_pattern(PatternKind::kExclusion, exclusions.size(), word_expression(expression), expression_where);
+      add_pattern(PatternKind::kExclusion, exclusions.size(),
+                  word_expression(expand(expression, rule.lang, expression_where)), expression_where);
     }
     exclusions.push_back(std::move(own));
   }
   rules.push_back(std::move(rule));
 }
 
-void Builder::load_targets(const YAML::Node& list, std::string_view file) {
+void Builder::load_targets(const YAML::Node& list, std::string_view file, const std::string& file_lang) {
   if (!list.IsSequence()) {
     diag.add(where_of(file, list, 1), "'targets' must be a list");
     return;
@@ -362,9 +511,10 @@ void Builder::load_targets(const YAML::Node& list, std::string_view file) {
     const auto terms = read_list(node, "terms", where, diag, "target '" + target.role + "'");
     if (terms.empty()) diag.add(where, "target '" + target.role + "': missing 'terms'");
     const std::size_t index = targets.size();
-    for (const auto& [expression, expression_where] : terms) {
+    for (const auto& [written, expression_where] : terms) {
+      std::string expression = expand(written, file_lang, expression_where);
       add_pattern(PatternKind::kTarget, index, word_expression(expression), expression_where);
-      role_terms[target.role].push_back(expression);
+      role_terms[target.role].push_back(std::move(expression));
     }
     targets.push_back(std::move(target));
   }
@@ -403,7 +553,8 @@ void Builder::load_exclusions(const YAML::Node& list, std::string_view file, con
     if (expressions.empty()) diag.add(where, what + ": missing 'patterns'");
     const std::size_t index = exclusions.size();
     for (const auto& [expression, expression_where] : expressions) {
-      add_pattern(PatternKind::kExclusion, index, word_expression(expression), expression_where);
+      add_pattern(PatternKind::kExclusion, index, word_expression(expand(expression, exclusion.lang, expression_where)),
+                  expression_where);
     }
     exclusions.push_back(std::move(exclusion));
   }
@@ -490,6 +641,7 @@ using HsCompileError = std::unique_ptr<hs_compile_error_t, HsCompileErrorDeleter
 // its place, not just the first that hs_compile_multi trips on.
 void Builder::check_expressions() {
   for (const auto& pattern : patterns) {
+    if (pattern.expression.empty()) continue;  // a threat sequence: its parts are checked
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* raw_error = nullptr;
     if (hs_expression_info(pattern.expression.c_str(), kHsFlags, &info, &raw_error) != HS_SUCCESS) {
@@ -521,6 +673,7 @@ HsDatabase Builder::compile() {
   std::vector<unsigned> ids;
   expressions.reserve(patterns.size());
   for (std::size_t i = 0; i < patterns.size(); ++i) {
+    if (patterns[i].expression.empty()) continue;  // a threat sequence, joined by the evaluator
     expressions.push_back(patterns[i].expression.c_str());
     flags.push_back(kHsFlags);
     ids.push_back(static_cast<unsigned>(i));
@@ -531,8 +684,8 @@ HsDatabase Builder::compile() {
                        kHsMode, nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
     HsCompileError error(raw_error);
     const std::string message = error ? error->message : "unknown error";
-    if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < patterns.size()) {
-      diag.add(patterns[static_cast<std::size_t>(error->expression)].where, "does not compile: " + message);
+    if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < ids.size()) {
+      diag.add(patterns[ids[static_cast<std::size_t>(error->expression)]].where, "does not compile: " + message);
     } else {
       diag.add({"<pattern set>", 0}, "Hyperscan compile failed: " + message);
     }
@@ -573,6 +726,7 @@ std::string content_hash(const PatternSetInput& input) {
 std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input) {
   Builder builder;
   builder.today = input.today;
+  for (const auto& source : input.rule_sources) builder.collect_lexicon(source);
   for (const auto& source : input.rule_sources) builder.load_rule_file(source);
   if (input.registry) builder.load_registry(*input.registry);
 

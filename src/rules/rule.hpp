@@ -52,6 +52,13 @@ struct ThreatRule {
   std::string expires;                    // "YYYY-MM-DD" or empty
   std::vector<std::string> target_roles;  // empty: any protected role or person
   std::uint32_t window_words = 8;
+  // A rule's own exclusions silence a threat match only this close to it (0:
+  // touching or overlapping). They name the idiom that shares the threat's
+  // words ("hang out", "kill the bill"), so a wider reach would let a topic
+  // word anywhere near ("votes", "bill") silence a real threat.
+  std::uint32_t exclude_window = 2;
+  // Words allowed between two parts of a threat sequence ("a ... b").
+  std::uint32_t gap_words = 6;
   std::vector<RuleExample> positive_examples;
   std::vector<RuleExample> negative_examples;
   SourceLocation where;
@@ -74,17 +81,33 @@ struct ExclusionContext {
   std::string lang;
   Scope scope = Scope::kWindow;
   std::int32_t only_rule = -1;  // >= 0: a rule's own exclusion, applies to that rule only
+  // kWindow: how near to a threat match it reaches; kRuleWindow: the rule's window.
+  static constexpr std::uint32_t kRuleWindow = UINT32_MAX;
+  std::uint32_t window_words = kRuleWindow;
   SourceLocation where;
 };
 
-enum class PatternKind : std::uint8_t { kThreat, kTarget, kExclusion };
+enum class PatternKind : std::uint8_t {
+  kThreat,
+  kTarget,
+  kExclusion,
+  kThreatPart,  // one part of a threat sequence ("weet waar ... woont")
+};
 
 // One Hyperscan expression; its index in PatternSet::patterns() is its id.
+//
+// A threat sequence ("know where ... lives") is one entry of kind kThreat with
+// no expression (never compiled; the evaluator reports it when its parts occur
+// in order, each at most `gap_words` words after the one before, within one
+// sentence) and one kThreatPart entry per part, whose `owner` is that entry.
 struct PatternEntry {
   PatternKind kind = PatternKind::kThreat;
-  std::uint32_t owner = 0;  // index into rules(), targets() or exclusions()
-  std::string expression;   // as compiled
+  std::uint32_t owner = 0;  // index into rules(), targets(), exclusions(), or patterns() for a part
+  std::string expression;   // as compiled; empty for a threat sequence
   SourceLocation where;
+  std::uint8_t part = 0;       // kThreatPart: position in its sequence
+  std::uint8_t parts = 0;      // threat sequence: number of parts (0: a plain expression)
+  std::uint8_t gap_words = 0;  // threat sequence: words allowed between two parts
 };
 
 }  // namespace wachtpost

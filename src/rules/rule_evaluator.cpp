@@ -26,6 +26,13 @@ std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::ui
 
 namespace {
 
+bool sentence_break_between(std::string_view text, std::uint32_t from, std::uint32_t to) {
+  for (std::uint32_t i = from; i < to && i < text.size(); ++i) {
+    if (text[i] == '.' || text[i] == '!' || text[i] == '?') return true;
+  }
+  return false;
+}
+
 bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
   if (rule.target_roles.empty()) return true;
   return std::find(rule.target_roles.begin(), rule.target_roles.end(), target.role) != rule.target_roles.end();
@@ -39,15 +46,21 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   threats_.clear();
   targets_.clear();
   exclusions_.clear();
+  parts_.clear();
   const auto patterns = set.patterns();
   for (std::uint32_t i = 0; i < hits.size(); ++i) {
     switch (patterns[hits[i].pattern].kind) {
       case PatternKind::kThreat: threats_.push_back(i); break;
       case PatternKind::kTarget: targets_.push_back(i); break;
       case PatternKind::kExclusion: exclusions_.push_back(i); break;
+      case PatternKind::kThreatPart: parts_.push_back(i); break;
     }
   }
-  if (threats_.empty() || targets_.empty()) return;  // the common case: nothing to weigh
+  if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
+  out.hits.assign(hits.begin(), hits.end());
+  if (!parts_.empty()) join_sequences(set, normalized, out);
+  if (threats_.empty()) return;
+  hits = out.hits;
 
   // Group threat hits by rule, in text order within a rule.
   std::sort(threats_.begin(), threats_.end(), [&](std::uint32_t a, std::uint32_t b) {
@@ -72,7 +85,9 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
         const ExclusionContext& exclusion = all_exclusions[patterns[hits[e].pattern].owner];
         if (exclusion.only_rule >= 0 && static_cast<std::uint32_t>(exclusion.only_rule) != rule_index) return false;
         if (exclusion.scope == ExclusionContext::Scope::kPost) return true;
-        return words_between(normalized, threat.from, threat.to, hits[e].from, hits[e].to) <= rule.window_words;
+        const std::uint32_t reach =
+            exclusion.window_words == ExclusionContext::kRuleWindow ? rule.window_words : exclusion.window_words;
+        return words_between(normalized, threat.from, threat.to, hits[e].from, hits[e].to) <= reach;
       });
       if (excluded) {
         ++out.suppressed;
@@ -99,6 +114,52 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   if (out.matches.size() > 1) drop_same_evidence(set, hits, post_lang, out);
 }
 
+// Finds each threat sequence whose parts occur in order, each part starting
+// after the previous one ends, at most gap_words words later and in the same
+// sentence; appends one hit per first part that starts such a chain.
+void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out) {
+  const auto patterns = set.patterns();
+  std::sort(parts_.begin(), parts_.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const PatternEntry& pa = patterns[out.hits[a].pattern];
+    const PatternEntry& pb = patterns[out.hits[b].pattern];
+    if (pa.owner != pb.owner) return pa.owner < pb.owner;
+    if (pa.part != pb.part) return pa.part < pb.part;
+    return out.hits[a].from < out.hits[b].from;
+  });
+  std::size_t run = 0;
+  while (run < parts_.size()) {
+    const std::uint32_t sequence = patterns[out.hits[parts_[run]].pattern].owner;
+    std::size_t next = run;
+    while (next < parts_.size() && patterns[out.hits[parts_[next]].pattern].owner == sequence) ++next;
+    const PatternEntry& entry = patterns[sequence];
+    for (std::size_t first = run; first < next && patterns[out.hits[parts_[first]].pattern].part == 0; ++first) {
+      std::uint32_t end = out.hits[parts_[first]].to;
+      std::uint8_t matched = 1;
+      for (std::uint8_t part = 1; part < entry.parts; ++part) {
+        bool found = false;
+        for (std::size_t k = run; k < next; ++k) {
+          const Hit& candidate = out.hits[parts_[k]];
+          if (patterns[candidate.pattern].part != part || candidate.from < end) continue;
+          if (words_between(normalized, end - 1, end, candidate.from, candidate.to) > entry.gap_words ||
+              sentence_break_between(normalized, end, candidate.from)) {
+            continue;
+          }
+          end = candidate.to;
+          found = true;
+          break;
+        }
+        if (!found) break;
+        ++matched;
+      }
+      if (matched == entry.parts) {
+        threats_.push_back(static_cast<std::uint32_t>(out.hits.size()));
+        out.hits.push_back({sequence, out.hits[parts_[first]].from, end});
+      }
+    }
+    run = next;
+  }
+}
+
 // Dutch and English rules share words ("molotov", "kill"); when rules of one
 // category fire on overlapping threat words, the desk wants one alert: the
 // rule in the post's language, else the first.
@@ -109,10 +170,10 @@ void RuleEvaluator::drop_same_evidence(const PatternSet& set, std::span<const Hi
   auto shares_threat_words = [&](const RuleMatch& a, const RuleMatch& b) {
     for (std::uint32_t i = a.begin; i < a.end; ++i) {
       const Hit& x = hits[out.hit_indices[i]];
-      if (patterns[x.pattern].kind != PatternKind::kThreat) continue;
+      if (patterns[x.pattern].kind == PatternKind::kTarget) continue;
       for (std::uint32_t j = b.begin; j < b.end; ++j) {
         const Hit& y = hits[out.hit_indices[j]];
-        if (patterns[y.pattern].kind == PatternKind::kThreat && x.from < y.to && y.from < x.to) return true;
+        if (patterns[y.pattern].kind != PatternKind::kTarget && x.from < y.to && y.from < x.to) return true;
       }
     }
     return false;

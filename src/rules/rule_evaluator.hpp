@@ -20,10 +20,14 @@ struct RuleMatch {
 };
 
 struct RuleEvaluation {
+  // The scan's hits, then one hit per threat sequence found (its parts in
+  // order, spanning from the first part's start to the last part's end).
+  std::vector<Hit> hits;
   std::vector<RuleMatch> matches;
-  std::vector<std::uint32_t> hit_indices;  // into the hits given to evaluate()
+  std::vector<std::uint32_t> hit_indices;  // into `hits`
   std::uint32_t suppressed = 0;            // threat hits silenced by an exclusion
   void clear() {
+    hits.clear();
     matches.clear();
     hit_indices.clear();
     suppressed = 0;
@@ -48,6 +52,9 @@ class RuleEvaluator {
   std::vector<std::uint32_t> targets_;
   std::vector<std::uint32_t> exclusions_;
   std::vector<std::uint32_t> chosen_targets_;
+  std::vector<std::uint32_t> parts_;
+
+  void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
 
   void drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,
                           RuleEvaluation& out) const;

@@ -72,7 +72,7 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
   std::uint32_t evidence_from = UINT32_MAX;
   std::uint32_t evidence_to = 0;
   for (std::uint32_t i = match.begin; i < match.end; ++i) {
-    const Hit& hit = hits_[evaluation_.hit_indices[i]];
+    const Hit& hit = evaluation_.hits[evaluation_.hit_indices[i]];
     const PatternEntry& pattern = set.patterns()[hit.pattern];
     const auto source = reading.to_source(hit.from, hit.to);
     const bool duplicate = std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& m) {
