@@ -156,8 +156,8 @@ TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
     }
   }
   // The last one: any term of the person's role followed by the surname.
-  EXPECT_EQ(expressions, (std::vector<std::string>{"\\bpieter jansen\\b", "\\brechter jansen\\b", "\\@pjansen\\b",
-                                                   "\\b(?:(?:rechters?)) \\bjansen\\b"}));
+  EXPECT_EQ(expressions, (std::vector<std::string>{"pieter jansen", "rechter jansen", "\\@pjansen",
+                                                   "(?:(?:rechters?)) jansen"}));
 }
 
 TEST(PatternSet, RegistryProblemsNameTheFile) {
@@ -177,4 +177,54 @@ TEST(PatternSet, EmbeddedSetBuilds) {
     EXPECT_GE(rule.positive_examples.size(), 2U) << rule.id;
     EXPECT_GE(rule.negative_examples.size(), 2U) << rule.id;
   }
+}
+
+TEST(PatternSet, LexiconEntriesExpandInEveryFileOfTheirLanguage) {
+  const std::string lexicon = "lang: nl\nlexicon:\n  KILL: ['afmaken', 'vermoorden']\n  ROLE: '{JUDGE}'\n  JUDGE: 'rechters?'\n";
+  const std::string rule = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['{KILL} nu']");
+  const std::string targets = "lang: nl\ntargets:\n  - role: judge\n    terms: ['{ROLE}']\n";
+  const auto set = build({{"t.yaml", targets}, {"r.yaml", rule}, {"lexicon.yaml", lexicon}});
+  std::vector<std::string> expressions;
+  for (const auto& p : set->patterns()) expressions.push_back(p.expression);
+  EXPECT_EQ(expressions, (std::vector<std::string>{"(?:(?:(?:rechters?)))", "(?:(?:afmaken|vermoorden) nu)"}));
+  // A quantifier is not a name.
+  const std::string counted = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['af{1,2}maken']");
+  EXPECT_NO_THROW(build({{"t.yaml", kTargets}, {"r.yaml", counted}}));
+}
+
+TEST(PatternSet, LexiconProblemsNameTheirPlace) {
+  const std::string unknown = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['{NOPE}']");
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", unknown}}),
+                          "r.yaml:9: unknown lexicon entry {NOPE} for language 'nl'"));
+  const std::string cycle = "lang: nl\nlexicon:\n  A: '{B}'\n  B: '{A}'\n";
+  const std::string uses = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['{A}']");
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", uses}, {"l.yaml", cycle}}), "nests too deep"));
+  const std::string twice = "lang: nl\nlexicon:\n  A: 'x'\n";
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", kRule}, {"l.yaml", twice}, {"m.yaml", twice}}),
+                          "m.yaml:3: lexicon entry 'A' is already defined at l.yaml:3"));
+  const std::string lower = "lang: nl\nlexicon:\n  kill: 'x'\n";
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", kRule}, {"l.yaml", lower}}),
+                          "l.yaml:3: lexicon entry 'kill': names are upper case"));
+}
+
+TEST(PatternSet, ThreatSequenceIsOneThreatWithCompiledParts) {
+  const std::string rule =
+      std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['weet waar ... woont']");
+  const auto set = build({{"t.yaml", kTargets}, {"r.yaml", rule + "    gap: 3\n"}});
+  ASSERT_EQ(set->patterns().size(), 4U);  // target, sequence, two parts
+  const PatternEntry& sequence = set->patterns()[0].kind == PatternKind::kTarget ? set->patterns()[1] : set->patterns()[0];
+  EXPECT_EQ(sequence.kind, PatternKind::kThreat);
+  EXPECT_TRUE(sequence.expression.empty());
+  EXPECT_EQ(sequence.parts, 2U);
+  EXPECT_EQ(sequence.gap_words, 3U);
+  const std::string empty_part =
+      std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['weet ...  ... woont']");
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", empty_part}}), "r.yaml:9: threat sequence"));
+}
+
+TEST(PatternSet, CapitalLettersAreRefusedButEscapesAreNot) {
+  const std::string capital = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['Afmaken']");
+  EXPECT_TRUE(has_problem(problems_of({{"t.yaml", kTargets}, {"r.yaml", capital}}), "r.yaml:9: expression"));
+  const std::string escape = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['af\\Smaken']");
+  EXPECT_NO_THROW(build({{"t.yaml", kTargets}, {"r.yaml", escape}}));
 }

@@ -38,6 +38,36 @@ const char* const kNl =
     "    targets: [mayor]\n"
     "    threat: ['in de fik steken|molotov']\n"
     "    exclude: ['kampvuur']\n"
+    "  - id: nl.home\n"
+    "    rev: 1\n"
+    "    description: where someone lives\n"
+    "    author: t\n"
+    "    category: home_or_doxxing\n"
+    "    severity: high\n"
+    "    window: 8\n"
+    "    gap: 4\n"
+    "    threat: ['{KNOW} waar ... (woont|slaapt)']\n"
+    "  - id: nl.beat\n"
+    "    rev: 1\n"
+    "    description: beat\n"
+    "    author: t\n"
+    "    category: violence\n"
+    "    severity: high\n"
+    "    window: 8\n"
+    "    threat: ['in elkaar slaan']\n"
+    "    exclude: ['verkiezingen']\n"
+    "  - id: nl.beat-wide\n"
+    "    rev: 1\n"
+    "    description: beat, excluded in a wider reach\n"
+    "    author: t\n"
+    "    category: violence\n"
+    "    severity: high\n"
+    "    window: 8\n"
+    "    exclude_window: 6\n"
+    "    threat: ['bont en blauw']\n"
+    "    exclude: ['verkiezingen']\n"
+    "lexicon:\n"
+    "  KNOW: ['weet|weten', 'ken|kennen']\n"
     "exclusions:\n"
     "  - id: nl.news\n"
     "    description: news\n"
@@ -256,4 +286,40 @@ TEST_F(RuleEvaluationTest, EvidenceListsThreatAndTargetWithOriginalOffsets) {
   EXPECT_EQ(alerts[0].matches[1].kind, "threat");
   EXPECT_EQ(alerts[0].matches[1].text, "AFMAKEN");
   EXPECT_EQ(alerts[0].excerpt, text);
+}
+
+TEST_F(RuleEvaluationTest, ThreatSequenceJoinsItsPartsInOrderWithinTheGap) {
+  const auto alerts = alerts_for("ik weet heus wel waar die rechter woont");
+  ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.home"});
+  // The evidence spans the sequence, first part to last, in the original text.
+  const auto threat = std::find_if(alerts[0].matches.begin(), alerts[0].matches.end(),
+                                   [](const AlertMatch& m) { return m.kind == "threat"; });
+  ASSERT_NE(threat, alerts[0].matches.end());
+  EXPECT_EQ(threat->text, "weet heus wel waar die rechter woont");
+  EXPECT_EQ(rules_of(alerts_for("ik ken waar een twee drie rechter woont")), std::vector<std::string>{"nl.home"});
+}
+
+TEST_F(RuleEvaluationTest, ThreatSequenceNeedsOrderGapAndOneSentence) {
+  EXPECT_TRUE(alerts_for("die rechter woont ergens, ik weet waar").empty());           // parts out of order
+  EXPECT_TRUE(alerts_for("ik weet waar een twee drie vier vijf rechter woont").empty());  // 5 words > gap 4
+  EXPECT_TRUE(alerts_for("ik weet waar. die rechter woont in Zwolle").empty());        // sentence ends between
+  EXPECT_TRUE(alerts_for("ik weet waar de rechter").empty());                          // last part missing
+}
+
+TEST_F(RuleEvaluationTest, MatchesAreWholeWords) {
+  // "afmaken" inside "afmakend" or "herafmaken" is not the word.
+  EXPECT_TRUE(alerts_for("de rechter herafmaken").empty());
+  EXPECT_TRUE(alerts_for("de rechter afmakend").empty());
+  EXPECT_TRUE(alerts_for("de rechtertjes afmaken").empty());
+  EXPECT_EQ(rules_of(alerts_for("de rechter, afmaken!")), std::vector<std::string>{"nl.kill"});
+}
+
+TEST_F(RuleEvaluationTest, RulesOwnExclusionReachesOnlyItsExcludeWindow) {
+  // Default reach 2 words: an idiom next to the threat, not a topic word further off.
+  EXPECT_TRUE(alerts_for("die rechter in elkaar slaan verkiezingen").empty());
+  EXPECT_TRUE(alerts_for("die rechter in elkaar slaan bij de verkiezingen").empty());
+  EXPECT_EQ(rules_of(alerts_for("die rechter in elkaar slaan, zo zie je maar na de verkiezingen")),
+            std::vector<std::string>{"nl.beat"});
+  // exclude_window: 6 widens it.
+  EXPECT_TRUE(alerts_for("die rechter bont en blauw, zo zie je maar na de verkiezingen").empty());
 }
