@@ -46,7 +46,7 @@ const char* const kNl =
     "    severity: high\n"
     "    window: 8\n"
     "    gap: 4\n"
-    "    threat: ['{KNOW} waar ... (woont|slaapt)']\n"
+    "    threat: ['{KNOW} ... waar ... (woont|slaapt)']\n"
     "  - id: nl.beat\n"
     "    rev: 1\n"
     "    description: beat\n"
