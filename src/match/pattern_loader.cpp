@@ -333,15 +333,22 @@ std::string Builder::expand(std::string_view expression, const std::string& lang
 
 // " ... " splits a threat into a sequence of parts, each matched on its own
 // and joined by the evaluator: reach by words, at no compile cost, where a
-// regular-expression gap would have to be bounded in characters.
+// regular-expression gap would have to be bounded in characters. " && " joins
+// parts that must all occur near each other in any order, across sentences.
 void Builder::add_threat(std::size_t rule_index, const ThreatRule& rule, const std::string& expression,
                          const SourceLocation& where) {
-  constexpr std::string_view kSeparator = " ... ";
   constexpr std::size_t kMaxParts = 8;
-  if (expression.find(kSeparator) == std::string::npos) {
+  const bool ordered = expression.find(" ... ") != std::string::npos;
+  const bool unordered = expression.find(" && ") != std::string::npos;
+  if (ordered && unordered) {
+    diag.add(where, "threat '" + expression + "': use either ' ... ' (in order) or ' && ' (in any order), not both");
+    return;
+  }
+  if (!ordered && !unordered) {
     add_pattern(PatternKind::kThreat, rule_index, word_expression(expression), where);
     return;
   }
+  const std::string_view kSeparator = ordered ? " ... " : " && ";
   std::vector<std::string> parts;
   std::size_t from = 0;
   while (true) {
@@ -353,13 +360,14 @@ void Builder::add_threat(std::size_t rule_index, const ThreatRule& rule, const s
   if (parts.size() > kMaxParts ||
       std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
     diag.add(where, "threat sequence '" + expression + "': 2 to " + std::to_string(kMaxParts) +
-                        " non-empty parts joined by ' ... '");
+                        " non-empty parts joined by '" + std::string(kSeparator) + "'");
     return;
   }
   const auto sequence = static_cast<std::uint32_t>(patterns.size());
   add_pattern(PatternKind::kThreat, rule_index, std::string(), where);
   patterns.back().parts = static_cast<std::uint8_t>(parts.size());
   patterns.back().gap_words = static_cast<std::uint8_t>(std::min<std::uint32_t>(rule.gap_words, 100));
+  patterns.back().ordered = ordered;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     add_pattern(PatternKind::kThreatPart, sequence, word_expression(parts[i]), where);
     patterns.back().part = static_cast<std::uint8_t>(i);

@@ -57,7 +57,8 @@ struct ThreatRule {
   // words ("hang out", "kill the bill"), so a wider reach would let a topic
   // word anywhere near ("votes", "bill") silence a real threat.
   std::uint32_t exclude_window = 2;
-  // Words allowed between two parts of a threat sequence ("a ... b").
+  // Words allowed between two parts of a threat sequence ("a ... b"), and
+  // between the parts of a co-occurrence ("a && b") and its first part.
   std::uint32_t gap_words = 6;
   std::vector<RuleExample> positive_examples;
   std::vector<RuleExample> negative_examples;
@@ -96,10 +97,13 @@ enum class PatternKind : std::uint8_t {
 
 // One Hyperscan expression; its index in PatternSet::patterns() is its id.
 //
-// A threat sequence ("know where ... lives") is one entry of kind kThreat with
-// no expression (never compiled; the evaluator reports it when its parts occur
-// in order, each at most `gap_words` words after the one before, within one
-// sentence) and one kThreatPart entry per part, whose `owner` is that entry.
+// A threat sequence is one entry of kind kThreat with no expression (never
+// compiled) and one kThreatPart entry per part, whose `owner` is that entry.
+// The evaluator reports it when its parts occur:
+//  - ordered ("know where ... lives"): in order, each at most `gap_words`
+//    words after the one before, within one sentence;
+//  - unordered ("nice house && shame"): in any order, each within
+//    `gap_words` words of the first part, across sentences.
 struct PatternEntry {
   PatternKind kind = PatternKind::kThreat;
   std::uint32_t owner = 0;  // index into rules(), targets(), exclusions(), or patterns() for a part
@@ -108,6 +112,7 @@ struct PatternEntry {
   std::uint8_t part = 0;       // kThreatPart: position in its sequence
   std::uint8_t parts = 0;      // threat sequence: number of parts (0: a plain expression)
   std::uint8_t gap_words = 0;  // threat sequence: words allowed between two parts
+  bool ordered = true;         // threat sequence: " ... " (true) or " && " (false)
 };
 
 }  // namespace wachtpost

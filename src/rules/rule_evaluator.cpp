@@ -132,6 +132,11 @@ void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view norma
     std::size_t next = run;
     while (next < parts_.size() && patterns[out.hits[parts_[next]].pattern].owner == sequence) ++next;
     const PatternEntry& entry = patterns[sequence];
+    if (!entry.ordered) {
+      join_unordered(set, normalized, sequence, run, next, out);
+      run = next;
+      continue;
+    }
     for (std::size_t first = run; first < next && patterns[out.hits[parts_[first]].pattern].part == 0; ++first) {
       std::uint32_t end = out.hits[parts_[first]].to;
       std::uint8_t matched = 1;
@@ -157,6 +162,38 @@ void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view norma
       }
     }
     run = next;
+  }
+}
+
+// Co-occurrence: every part within gap_words words of a first-part hit, in
+// any order; one hit spanning all of them per first-part hit that has them.
+void RuleEvaluator::join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence,
+                                   std::size_t run, std::size_t next, RuleEvaluation& out) {
+  const auto patterns = set.patterns();
+  const PatternEntry& entry = patterns[sequence];
+  auto part_of = [&](std::size_t k) { return patterns[out.hits[parts_[k]].pattern].part; };
+  for (std::size_t first = run; first < next && part_of(first) == 0; ++first) {
+    const Hit anchor = out.hits[parts_[first]];
+    std::uint32_t from = anchor.from;
+    std::uint32_t to = anchor.to;
+    std::uint8_t matched = 1;
+    for (std::uint8_t part = 1; part < entry.parts; ++part) {
+      for (std::size_t k = run; k < next; ++k) {
+        const Hit& candidate = out.hits[parts_[k]];
+        if (part_of(k) != part ||
+            words_between(normalized, anchor.from, anchor.to, candidate.from, candidate.to) > entry.gap_words) {
+          continue;
+        }
+        from = std::min(from, candidate.from);
+        to = std::max(to, candidate.to);
+        ++matched;
+        break;
+      }
+    }
+    if (matched == entry.parts) {
+      threats_.push_back(static_cast<std::uint32_t>(out.hits.size()));
+      out.hits.push_back({sequence, from, to});
+    }
   }
 }
 

@@ -55,6 +55,8 @@ class RuleEvaluator {
   std::vector<std::uint32_t> parts_;
 
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
+  void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,
+                      std::size_t next, RuleEvaluation& out);
 
   void drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,
                           RuleEvaluation& out) const;

@@ -66,6 +66,15 @@ const char* const kNl =
     "    exclude_window: 6\n"
     "    threat: ['bont en blauw']\n"
     "    exclude: ['verkiezingen']\n"
+    "  - id: nl.veiled\n"
+    "    rev: 1\n"
+    "    description: a detail of someone's home and a menace, in any order\n"
+    "    author: t\n"
+    "    category: home_or_doxxing\n"
+    "    severity: medium\n"
+    "    window: 12\n"
+    "    gap: 5\n"
+    "    threat: ['mooi huis && zonde']\n"
     "lexicon:\n"
     "  KNOW: ['weet|weten', 'ken|kennen']\n"
     "exclusions:\n"
@@ -322,4 +331,11 @@ TEST_F(RuleEvaluationTest, RulesOwnExclusionReachesOnlyItsExcludeWindow) {
             std::vector<std::string>{"nl.beat"});
   // exclude_window: 6 widens it.
   EXPECT_TRUE(alerts_for("die rechter bont en blauw, zo zie je maar na de verkiezingen").empty());
+}
+
+TEST_F(RuleEvaluationTest, CoOccurrenceNeedsEveryPartNearTheFirstInAnyOrder) {
+  EXPECT_EQ(rules_of(alerts_for("mooi huis heeft die burgemeester. zonde.")), std::vector<std::string>{"nl.veiled"});
+  EXPECT_EQ(rules_of(alerts_for("zonde hoor. mooi huis, burgemeester")), std::vector<std::string>{"nl.veiled"});
+  EXPECT_TRUE(alerts_for("mooi huis heeft die burgemeester").empty());
+  EXPECT_TRUE(alerts_for("mooi huis heeft die burgemeester een twee drie vier vijf zes zonde").empty());  // 6 > gap 5
 }
