@@ -582,21 +582,24 @@ void Builder::load_exclusions(const YAML::Node& list, std::string_view file, con
 }
 
 // People are named by their title and surname ("officier Visser", "prosecutor
-// Visser", "burgemeester Van Dam") far more often than a registry lists. Any
-// term of the person's role in the pattern set, followed by the surname (the
-// name without its first word), names the person.
+// Visser", "burgemeester Van Dam", "rechter P. Jansen", "Visser, officier van
+// justitie") far more often than a registry lists. Any term of the person's
+// role in the pattern set, before the surname (the name without its first
+// word; up to two initials between) or after it and a comma, names the person.
 void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where) {
   const auto first_space = person.name.find(' ');
   const auto terms = role_terms.find(person.role);
   if (first_space == std::string::npos || terms == role_terms.end()) return;
   const std::string surname = normalizer.normalize_term(std::string_view(person.name).substr(first_space + 1));
   if (surname.empty()) return;
-  std::string expression = "(?:";
+  std::string titles = "(?:";
   for (std::size_t i = 0; i < terms->second.size(); ++i) {
-    expression += (i == 0 ? "(?:" : "|(?:") + terms->second[i] + ")";
+    titles += (i == 0 ? "(?:" : "|(?:") + terms->second[i] + ")";
   }
-  expression += ") " + literal_expression(surname);
-  add_pattern(PatternKind::kTarget, index, std::move(expression), where);
+  titles += ")";
+  const std::string name = literal_expression(surname);
+  add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
+  add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |the |a )?" + titles, where);
 }
 
 void Builder::load_registry(const RuleSource& source) {

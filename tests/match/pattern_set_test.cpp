@@ -157,7 +157,8 @@ TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
   }
   // The last one: any term of the person's role followed by the surname.
   EXPECT_EQ(expressions, (std::vector<std::string>{"pieter jansen", "rechter jansen", "\\@pjansen",
-                                                   "(?:(?:rechters?)) jansen"}));
+                                                   "(?:(?:rechters?)) (?:[a-z]\\.? ?){0,2}jansen",
+                                                   "jansen, (?:de |het |the |a )?(?:(?:rechters?))"}));
 }
 
 TEST(PatternSet, RegistryProblemsNameTheFile) {

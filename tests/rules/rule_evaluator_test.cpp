@@ -210,7 +210,8 @@ TEST_F(RuleEvaluationTest, NamedPersonReplacesTheRoleWordInsideTheName) {
 TEST_F(RuleEvaluationTest, TitleOfThePersonsRoleWithTheSurnameNamesThePerson) {
   // No alias lists "burgemeester Van Dam" or "mayors van dam": any term of the
   // person's role followed by the surname names the person.
-  for (const char* text : {"ik ga burgemeester Van Dam afmaken", "ik ga burgemeesters van dam afmaken"}) {
+  for (const char* text : {"ik ga burgemeester Van Dam afmaken", "ik ga burgemeesters van dam afmaken",
+                           "ik ga burgemeester J. van Dam afmaken", "Van Dam, burgemeester: ik ga je afmaken"}) {
     const auto alerts = alerts_for(text);
     ASSERT_EQ(alerts.size(), 1U) << text;
     ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
