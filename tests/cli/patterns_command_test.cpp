@@ -61,3 +61,32 @@ TEST(PatternsCommand, LintDemandsTwoExamplesEachWay) {
       << lint.err;
   EXPECT_NE(lint.err.find("needs at least 2 negative examples, has 0"), std::string::npos) << lint.err;
 }
+
+TEST(PatternsCommand, ExplainShowsNormalisedTextEveryMatchAndTheVerdict) {
+  const auto dir = std::filesystem::temp_directory_path() / ("wachtpost-pexplain-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "rules.yaml");
+    out << "lang: nl\n"
+           "targets:\n  - role: judge\n    terms: ['rechter']\n"
+           "exclusions:\n  - id: t.news\n    description: news\n    patterns: ['dreigde']\n"
+           "rules:\n"
+           "  - id: t.home\n    rev: 3\n    description: d\n    author: a\n    category: home_or_doxxing\n"
+           "    severity: high\n    threat: ['weet ... waar ... woont']\n";
+  }
+  const auto hit = run_wachtpost("patterns explain --patterns " + dir.string() + " 'Ik WEET w00nt... nee: ik weet heus waar die rechter woont'");
+  const auto silenced = run_wachtpost("patterns explain --patterns " + dir.string() + " 'hij dreigde: ik weet waar die rechter woont'");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(hit.exit_code, 0) << hit.err;
+  EXPECT_NE(hit.out.find("normalised: \"ik weet woont... nee: ik weet heus waar die rechter woont\""), std::string::npos)
+      << hit.out;
+  EXPECT_NE(hit.out.find("target role:judge \"rechter\" (rules.yaml:4)"), std::string::npos) << hit.out;
+  EXPECT_NE(hit.out.find("threat-part t.home part 2 \"waar\""), std::string::npos) << hit.out;
+  EXPECT_NE(hit.out.find("threat t.home \"weet heus waar die rechter woont\" (sequence, rules.yaml:16)"),
+            std::string::npos)
+      << hit.out;
+  EXPECT_NE(hit.out.find("ALERT t.home rev 3 (home_or_doxxing, rules.yaml:10)"), std::string::npos) << hit.out;
+  EXPECT_NE(silenced.out.find("exclusion t.news \"dreigde\" (rules.yaml:8)"), std::string::npos) << silenced.out;
+  EXPECT_NE(silenced.out.find("no alert (1 threat match(es) silenced by an exclusion)"), std::string::npos)
+      << silenced.out;
+}
