@@ -1,8 +1,8 @@
 #include "cli/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -17,8 +17,9 @@ namespace wachtpost {
 namespace {
 
 void add_pattern_flags(CLI::App& command, PatternSetLocation& location) {
-  command.add_option("--patterns", location.patterns_dir,
-                     "Folder of rule files (*.yaml); default: the set embedded in this binary")
+  command
+      .add_option("--patterns", location.patterns_dir,
+                  "Folder of rule files (*.yaml); default: the set embedded in this binary")
       ->check(CLI::ExistingDirectory);
   command.add_option("--protected", location.protected_file, "Protected-person registry (YAML)")
       ->check(CLI::ExistingFile);
@@ -34,16 +35,17 @@ int run_cli(int argc, char** argv) {
   ScanOptions scan;
   auto* scan_command = app.add_subcommand("scan", "Scan newline-delimited JSON posts, print alerts as JSON lines");
   add_pattern_flags(*scan_command, scan.patterns);
-  scan_command->add_option("input", scan.input, "Posts file (NDJSON), or - for standard input")
-      ->capture_default_str();
+  scan_command->add_option("input", scan.input, "Posts file (NDJSON), or - for standard input")->capture_default_str();
   scan_command->add_option("--max-post-bytes", scan.max_post_bytes, "Longest accepted post line, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{64}, std::size_t{64} << 20));
-  scan_command->add_option("--pseudonym-key-file", scan.pseudonym_key_file,
-                           "Secret key for author pseudonyms (else $WACHTPOST_PSEUDONYM_KEY; none: no author_ref)")
+  scan_command
+      ->add_option("--pseudonym-key-file", scan.pseudonym_key_file,
+                   "Secret key for author pseudonyms (else $WACHTPOST_PSEUDONYM_KEY; none: no author_ref)")
       ->check(CLI::ExistingFile);
-  scan_command->add_option("--pseudonym-rotation-hours", scan.pseudonym_rotation_hours,
-                           "How long one author pseudonym stays the same")
+  scan_command
+      ->add_option("--pseudonym-rotation-hours", scan.pseudonym_rotation_hours,
+                   "How long one author pseudonym stays the same")
       ->capture_default_str()
       ->check(CLI::Range(1U, 24U * 366U));
 
@@ -70,7 +72,8 @@ int run_cli(int argc, char** argv) {
   }
 
   RunOptions run;
-  auto* run_command = app.add_subcommand("run", "Consume posts from Kafka, write alerts and dead letters (exactly once)");
+  auto* run_command =
+      app.add_subcommand("run", "Consume posts from Kafka, write alerts and dead letters (exactly once)");
   run_command->add_option("--config", run.config_file, "Config file (YAML, see docs/configuration.md)")
       ->check(CLI::ExistingFile);
   run_command->add_option("--brokers", run.brokers, "Bootstrap servers (host:port,...)");
@@ -103,10 +106,10 @@ int run_cli(int argc, char** argv) {
   topics_command->require_subcommand(1);
   auto* topics_apply_command = topics_command->add_subcommand(
       "apply", "Create missing topics, check existing ones (partitions, replication, config); never alters a topic");
-  topics_apply_command->add_option("--brokers", topics_apply.brokers, "Bootstrap servers (host:port,...)")
-      ->required();
-  topics_apply_command->add_option("--definitions", topics_apply.definitions_file,
-                                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
+  topics_apply_command->add_option("--brokers", topics_apply.brokers, "Bootstrap servers (host:port,...)")->required();
+  topics_apply_command
+      ->add_option("--definitions", topics_apply.definitions_file,
+                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
       ->check(CLI::ExistingFile);
   topics_apply_command->add_flag("--dry-run", topics_apply.dry_run, "Print the plan, change nothing");
   topics_apply_command->add_option("--timeout-ms", topics_apply.timeout_ms, "Timeout of each cluster request")
@@ -120,18 +123,22 @@ int run_cli(int argc, char** argv) {
           },
           "librdkafka client property KEY=VALUE (security.protocol, sasl.*, ssl.*); repeatable")
       ->check(CLI::Validator(
-          [](std::string& item) { return parse_kafka_property(item) ? std::string() : std::string("expected KEY=VALUE"); },
+          [](std::string& item) {
+            return parse_kafka_property(item) ? std::string() : std::string("expected KEY=VALUE");
+          },
           "KEY=VALUE"));
 
   MockClusterOptions mock_cluster;
-  auto* mock_cluster_command = app.add_subcommand(
-      "mock-cluster", "Run librdkafka's mock Kafka cluster with the topics created; prints its bootstrap servers "
-                      "as the first line, runs until Ctrl-C or SIGTERM");
+  auto* mock_cluster_command =
+      app.add_subcommand("mock-cluster",
+                         "Run librdkafka's mock Kafka cluster with the topics created; prints its bootstrap servers "
+                         "as the first line, runs until Ctrl-C or SIGTERM");
   mock_cluster_command->add_option("--broker-count", mock_cluster.brokers, "Number of mock brokers")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
-  mock_cluster_command->add_option("--definitions", mock_cluster.definitions_file,
-                                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
+  mock_cluster_command
+      ->add_option("--definitions", mock_cluster.definitions_file,
+                   "Topic definitions (YAML); default: topics/topics.yaml as embedded in this binary")
       ->check(CLI::ExistingFile);
 
   try {

@@ -83,8 +83,8 @@ int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std
         ++passed;
       } else {
         ++failed;
-        err << example.where.str() << ": rule '" << rule.id << "': positive example raised no alert: \""
-            << example.text << "\"\n";
+        err << example.where.str() << ": rule '" << rule.id << "': positive example raised no alert: \"" << example.text
+            << "\"\n";
       }
     }
     for (const auto& example : rule.negative_examples) {
@@ -92,8 +92,8 @@ int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std
         ++passed;
       } else {
         ++failed;
-        err << example.where.str() << ": rule '" << rule.id << "': negative example raised an alert: \""
-            << example.text << "\"\n";
+        err << example.where.str() << ": rule '" << rule.id << "': negative example raised an alert: \"" << example.text
+            << "\"\n";
       }
     }
   }
@@ -142,8 +142,7 @@ int run_patterns_explain(const PatternSetLocation& location, std::string_view te
   NormalizedText collapsed;
   if (Normalizer::collapse_stretched(normalized, collapsed)) readings.push_back(collapsed);
   for (const auto which : {Normalizer::Stretch::kConsonants, Normalizer::Stretch::kVowels}) {
-    if (Normalizer::stretched_kinds(normalized) ==
-            (Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant) &&
+    if (Normalizer::stretched_kinds(normalized) == (Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant) &&
         Normalizer::collapse_stretched(normalized, collapsed, which)) {
       readings.push_back(collapsed);
     }
@@ -171,13 +170,13 @@ int run_patterns_explain(const PatternSetLocation& location, std::string_view te
     }
     for (const auto& match : evaluation.matches) {
       const ThreatRule& rule = set->rules()[match.rule];
-      out << "  ALERT " << rule.id << " rev " << rule.rev << " (" << rule.category << ", " << rule.where.str()
-          << ")\n";
+      out << "  ALERT " << rule.id << " rev " << rule.rev << " (" << rule.category << ", " << rule.where.str() << ")\n";
     }
     if (evaluation.matches.empty()) {
-      out << "  no alert" << (evaluation.suppressed > 0 ? " (" + std::to_string(evaluation.suppressed) +
-                                                              " threat match(es) silenced by an exclusion)"
-                                                        : std::string())
+      out << "  no alert"
+          << (evaluation.suppressed > 0
+                  ? " (" + std::to_string(evaluation.suppressed) + " threat match(es) silenced by an exclusion)"
+                  : std::string())
           << '\n';
     }
   }

@@ -100,8 +100,8 @@ SourceLocation where_of(std::string_view file, const YAML::Node& node, int fallb
 }
 
 // Reads the scalar `key` of a mapping. Missing or wrong shape is reported.
-bool read_scalar(const YAML::Node& map, std::string_view key, const SourceLocation& where,
-                 Diagnostics& diag, std::string& out, bool required, std::string_view what) {
+bool read_scalar(const YAML::Node& map, std::string_view key, const SourceLocation& where, Diagnostics& diag,
+                 std::string& out, bool required, std::string_view what) {
   const YAML::Node node = map[std::string(key)];
   if (!node) {
     if (required) diag.add(where, std::string(what) + ": missing '" + std::string(key) + "'");
@@ -128,8 +128,7 @@ std::vector<std::pair<std::string, SourceLocation>> read_list(const YAML::Node& 
     return out;
   }
   if (!node.IsSequence()) {
-    diag.add(where_of(where.file, node, where.line),
-             std::string(what) + ": '" + std::string(key) + "' must be a list");
+    diag.add(where_of(where.file, node, where.line), std::string(what) + ": '" + std::string(key) + "' must be a list");
     return out;
   }
   for (const auto& item : node) {
@@ -143,13 +142,12 @@ std::vector<std::pair<std::string, SourceLocation>> read_list(const YAML::Node& 
   return out;
 }
 
-void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
-                const SourceLocation& where, Diagnostics& diag, std::string_view what) {
+void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, const SourceLocation& where,
+                Diagnostics& diag, std::string_view what) {
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      diag.add(where_of(where.file, kv.first, where.line),
-               std::string(what) + ": unknown key '" + key + "'");
+      diag.add(where_of(where.file, kv.first, where.line), std::string(what) + ": unknown key '" + key + "'");
     }
   }
 }
@@ -177,7 +175,9 @@ std::string literal_expression(std::string_view term) {
 // text. The scanner drops hits that start or end inside a word, which is what
 // wrapping every expression in \b...\b did, at half the compile time and
 // database size (word boundaries multiply Hyperscan's automata).
-std::string word_expression(std::string_view expression) { return "(?:" + std::string(expression) + ")"; }
+std::string word_expression(std::string_view expression) {
+  return "(?:" + std::string(expression) + ")";
+}
 
 // The normalised text is lower case, so expressions are too; compiling them
 // case-insensitive would double the work for nothing. Escapes (\S, \W, \x41)
@@ -221,8 +221,7 @@ struct Builder {
   void collect_lexicon(const RuleSource& source);
   void add_threat(std::size_t rule_index, const ThreatRule& rule, const std::string& expression,
                   const SourceLocation& where);
-  std::string expand(std::string_view expression, const std::string& lang, const SourceLocation& where,
-                     int depth = 0);
+  std::string expand(std::string_view expression, const std::string& lang, const SourceLocation& where, int depth = 0);
   void load_rule_file(const RuleSource& source);
   void load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang);
   void load_targets(const YAML::Node& list, std::string_view file, const std::string& file_lang);
@@ -414,8 +413,8 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   read_scalar(node, "id", where, diag, rule.id, true, "rule");
   const std::string what = rule.id.empty() ? std::string("rule") : "rule '" + rule.id + "'";
   check_keys(node,
-             {"id", "rev", "description", "author", "category", "severity", "lang", "expires", "targets",
-              "window", "threat", "exclude", "exclude_window", "gap", "examples"},
+             {"id", "rev", "description", "author", "category", "severity", "lang", "expires", "targets", "window",
+              "threat", "exclude", "exclude_window", "gap", "examples"},
              where, diag, what);
   if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
     diag.add(where, what + ": duplicate id (ids must be unique across the set)");
@@ -432,8 +431,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   }
   read_scalar(node, "description", where, diag, rule.description, true, what);
   read_scalar(node, "author", where, diag, rule.author, true, what);
-  if (read_scalar(node, "category", where, diag, rule.category, true, what) &&
-      !is_known_category(rule.category)) {
+  if (read_scalar(node, "category", where, diag, rule.category, true, what) && !is_known_category(rule.category)) {
     diag.add(where_of(file, node["category"], where.line), what + ": unknown category '" + rule.category + "'");
   }
   if (read_scalar(node, "severity", where, diag, text, true, what)) {
@@ -460,8 +458,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
       if (used != text.size() || words < 0 || words > 100) throw std::invalid_argument(key);
       *field = static_cast<std::uint32_t>(words);
     } catch (const std::exception&) {
-      diag.add(where_of(file, node[key], where.line),
-               what + ": '" + key + "' must be a word count from 0 to 100");
+      diag.add(where_of(file, node[key], where.line), what + ": '" + key + "' must be a word count from 0 to 100");
     }
   }
   for (auto& [role, role_where] : read_list(node, "targets", where, diag, what)) {
@@ -675,8 +672,8 @@ void Builder::check_expressions() {
     hs_compile_error_t* raw_error = nullptr;
     if (hs_expression_info(pattern.expression.c_str(), kHsFlags, &info, &raw_error) != HS_SUCCESS) {
       HsCompileError error(raw_error);
-      diag.add(pattern.where, "expression '" + pattern.expression + "' does not compile: " +
-                                  (error ? error->message : "unknown error"));
+      diag.add(pattern.where, "expression '" + pattern.expression +
+                                  "' does not compile: " + (error ? error->message : "unknown error"));
       continue;
     }
     if (info != nullptr && info->min_width == 0) {
@@ -689,8 +686,8 @@ void Builder::check_expressions() {
 // Digest of exactly what compile() hands to Hyperscan, plus its version.
 std::string Builder::compile_key() const {
   std::vector<std::string_view> parts;
-  const std::string header = std::string(hs_version()) + "|flags=" + std::to_string(kHsFlags) +
-                             "|mode=" + std::to_string(kHsMode);
+  const std::string header =
+      std::string(hs_version()) + "|flags=" + std::to_string(kHsFlags) + "|mode=" + std::to_string(kHsMode);
   parts.emplace_back(header);
   for (const auto& pattern : patterns) parts.emplace_back(pattern.expression);
   return sha256_hex(parts, 32);
@@ -709,8 +706,8 @@ HsDatabase Builder::compile() {
   }
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
-  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()),
-                       kHsMode, nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()), kHsMode,
+                       nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
     HsCompileError error(raw_error);
     const std::string message = error ? error->message : "unknown error";
     if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < ids.size()) {
@@ -727,8 +724,8 @@ std::string content_hash(const PatternSetInput& input) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   auto feed = [&](std::string_view label, const RuleSource& source) {
-    const std::string header = std::string(label) + std::string(source.name) + '\0' +
-                               std::to_string(source.content.size()) + '\0';
+    const std::string header =
+        std::string(label) + std::string(source.name) + '\0' + std::to_string(source.content.size()) + '\0';
     EVP_DigestUpdate(ctx.get(), header.data(), header.size());
     EVP_DigestUpdate(ctx.get(), source.content.data(), source.content.size());
   };

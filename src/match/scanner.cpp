@@ -13,7 +13,9 @@ struct ScanContext {
   bool cut_short;
 };
 
-bool is_word_byte(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z'); }
+bool is_word_byte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
+}
 
 // True when [from, to) starts or ends in the middle of a word: "kill" in
 // "skill" or "killer". Expressions are compiled without \b, so this check
@@ -23,8 +25,7 @@ bool cuts_a_word(std::string_view text, std::size_t from, std::size_t to) {
   return to > 0 && to < text.size() && is_word_byte(text[to - 1]) && is_word_byte(text[to]);
 }
 
-int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int /*flags*/,
-             void* context) {
+int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int /*flags*/, void* context) {
   auto* ctx = static_cast<ScanContext*>(context);
   if (cuts_a_word(ctx->text, from, to)) return 0;
   if (ctx->hits->size() >= Scanner::kMaxHits) {
@@ -51,8 +52,8 @@ bool Scanner::scan(const std::shared_ptr<const PatternSet>& set, std::string_vie
   hits.clear();
   if (prepared_for_ != set) prepare(set);
   ScanContext ctx{text, &hits, false};
-  const hs_error_t rc = hs_scan(set->database(), text.data(), static_cast<unsigned int>(text.size()), 0,
-                                scratch_.get(), on_match, &ctx);
+  const hs_error_t rc =
+      hs_scan(set->database(), text.data(), static_cast<unsigned int>(text.size()), 0, scratch_.get(), on_match, &ctx);
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
     throw std::runtime_error("Hyperscan scan failed with code " + std::to_string(rc));
   }

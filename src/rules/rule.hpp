@@ -27,13 +27,13 @@ std::optional<Severity> parse_severity(std::string_view text);
 
 // Categories the desk sorts alerts by. Adding one is a code change on purpose:
 // dashboards and alert routing depend on the list.
-inline constexpr std::string_view kCategories[] = {
-    "death_threat", "violence", "arson_or_explosive", "home_or_doxxing", "family", "incitement"};
+inline constexpr std::string_view kCategories[] = {"death_threat",    "violence", "arson_or_explosive",
+                                                   "home_or_doxxing", "family",   "incitement"};
 bool is_known_category(std::string_view category);
 
 // Roles protected by the desk, whether or not a person is named.
-inline constexpr std::string_view kProtectedRoles[] = {
-    "minister", "mp", "politician", "judge", "prosecutor", "journalist", "lawyer", "mayor"};
+inline constexpr std::string_view kProtectedRoles[] = {"minister",   "mp",         "politician", "judge",
+                                                       "prosecutor", "journalist", "lawyer",     "mayor"};
 bool is_known_role(std::string_view role);
 
 struct RuleExample {

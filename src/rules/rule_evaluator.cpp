@@ -4,8 +4,8 @@
 
 namespace wachtpost {
 
-std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to,
-                            std::uint32_t b_from, std::uint32_t b_to) {
+std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to, std::uint32_t b_from,
+                            std::uint32_t b_to) {
   std::uint32_t lo = 0;
   std::uint32_t hi = 0;
   if (a_to <= b_from) {

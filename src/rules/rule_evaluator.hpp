@@ -36,8 +36,8 @@ struct RuleEvaluation {
 
 // Number of words strictly between two spans of normalised text (0 when they
 // touch or overlap). Words are separated by single spaces after normalisation.
-std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to,
-                            std::uint32_t b_from, std::uint32_t b_to);
+std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::uint32_t a_to, std::uint32_t b_from,
+                            std::uint32_t b_to);
 
 class RuleEvaluator {
  public:

@@ -105,8 +105,9 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
                     (o.end - o.start) > (m.end - m.start);
            });
   });
-  std::sort(alert.matches.begin(), alert.matches.end(),
-            [](const AlertMatch& a, const AlertMatch& b) { return a.start != b.start ? a.start < b.start : a.end < b.end; });
+  std::sort(alert.matches.begin(), alert.matches.end(), [](const AlertMatch& a, const AlertMatch& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
+  });
 
   const auto excerpt = choose_excerpt(post.text, evidence_from, evidence_to, options_.excerpt_max_bytes);
   alert.excerpt = std::string(post.text.substr(excerpt.start, excerpt.length));

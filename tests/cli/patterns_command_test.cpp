@@ -74,11 +74,14 @@ TEST(PatternsCommand, ExplainShowsNormalisedTextEveryMatchAndTheVerdict) {
            "  - id: t.home\n    rev: 3\n    description: d\n    author: a\n    category: home_or_doxxing\n"
            "    severity: high\n    threat: ['weet ... waar ... woont']\n";
   }
-  const auto hit = run_wachtpost("patterns explain --patterns " + dir.string() + " 'Ik WEET w00nt... nee: ik weet heus waar die rechter woont'");
-  const auto silenced = run_wachtpost("patterns explain --patterns " + dir.string() + " 'hij dreigde: ik weet waar die rechter woont'");
+  const auto hit = run_wachtpost("patterns explain --patterns " + dir.string() +
+                                 " 'Ik WEET w00nt... nee: ik weet heus waar die rechter woont'");
+  const auto silenced =
+      run_wachtpost("patterns explain --patterns " + dir.string() + " 'hij dreigde: ik weet waar die rechter woont'");
   std::filesystem::remove_all(dir);
   EXPECT_EQ(hit.exit_code, 0) << hit.err;
-  EXPECT_NE(hit.out.find("normalised: \"ik weet woont... nee: ik weet heus waar die rechter woont\""), std::string::npos)
+  EXPECT_NE(hit.out.find("normalised: \"ik weet woont... nee: ik weet heus waar die rechter woont\""),
+            std::string::npos)
       << hit.out;
   EXPECT_NE(hit.out.find("target role:judge \"rechter\" (rules.yaml:4)"), std::string::npos) << hit.out;
   EXPECT_NE(hit.out.find("threat-part t.home part 2 \"waar\""), std::string::npos) << hit.out;

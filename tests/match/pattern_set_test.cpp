@@ -40,7 +40,8 @@ std::vector<std::string> problems_of(std::vector<RuleSource> sources, std::optio
 }
 
 bool has_problem(const std::vector<std::string>& problems, const std::string& text) {
-  return std::any_of(problems.begin(), problems.end(), [&](const auto& p) { return p.find(text) != std::string::npos; });
+  return std::any_of(problems.begin(), problems.end(),
+                     [&](const auto& p) { return p.find(text) != std::string::npos; });
 }
 
 }  // namespace
@@ -76,21 +77,21 @@ TEST(PatternSet, EveryProblemIsReportedWithFileAndLine) {
   const std::string bad =
       "lang: nl\n"
       "rules:\n"
-      "  - id: t.one\n"                 // 3
-      "    rev: zero\n"                 // 4
+      "  - id: t.one\n"  // 3
+      "    rev: zero\n"  // 4
       "    description: d\n"
       "    author: a\n"
-      "    category: murder\n"          // 7
+      "    category: murder\n"  // 7
       "    severity: high\n"
-      "    threat: ['(unclosed']\n"     // 9
-      "    colour: red\n"               // 10
-      "  - id: t.one\n"                 // 11
+      "    threat: ['(unclosed']\n"  // 9
+      "    colour: red\n"            // 10
+      "  - id: t.one\n"              // 11
       "    rev: 1\n"
       "    description: d\n"
       "    author: a\n"
       "    category: violence\n"
-      "    targets: [astronaut]\n"      // 16
-      "    threat: ['slaan']\n";        // missing severity
+      "    targets: [astronaut]\n"  // 16
+      "    threat: ['slaan']\n";    // missing severity
   const auto problems = problems_of({{"t.yaml", kTargets}, {"bad.yaml", bad}});
   EXPECT_TRUE(has_problem(problems, "bad.yaml:4: rule 't.one': 'rev' must be a positive integer")) << problems.size();
   EXPECT_TRUE(has_problem(problems, "bad.yaml:7: rule 't.one': unknown category 'murder'"));
@@ -102,9 +103,10 @@ TEST(PatternSet, EveryProblemIsReportedWithFileAndLine) {
 }
 
 TEST(PatternSet, ExpressionThatDoesNotCompileIsNamedByPlace) {
-  const std::string rule = std::string(kRule) + "  - id: t.two\n    rev: 1\n    description: d\n    author: a\n"
-                                                "    category: violence\n    severity: low\n"
-                                                "    threat:\n      - 'slaan'\n      - '(unclosed'\n";
+  const std::string rule = std::string(kRule) +
+                           "  - id: t.two\n    rev: 1\n    description: d\n    author: a\n"
+                           "    category: violence\n    severity: low\n"
+                           "    threat:\n      - 'slaan'\n      - '(unclosed'\n";
   const auto problems = problems_of({{"t.yaml", kTargets}, {"r.yaml", rule}});
   ASSERT_EQ(problems.size(), 1U);
   EXPECT_TRUE(has_problem(problems, "r.yaml:18: expression")) << problems[0];
@@ -162,9 +164,10 @@ TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
 }
 
 TEST(PatternSet, RegistryProblemsNameTheFile) {
-  const auto problems =
-      problems_of({{"t.yaml", kTargets}, {"r.yaml", kRule}},
-                  RuleSource{"people.yaml", "persons:\n  - id: a\n    name: A\n    role: king\n  - id: a\n    name: B\n    role: judge\n"});
+  const auto problems = problems_of(
+      {{"t.yaml", kTargets}, {"r.yaml", kRule}},
+      RuleSource{"people.yaml",
+                 "persons:\n  - id: a\n    name: A\n    role: king\n  - id: a\n    name: B\n    role: judge\n"});
   EXPECT_TRUE(has_problem(problems, "people.yaml:2: person 'a': unknown role 'king'"));
   EXPECT_TRUE(has_problem(problems, "people.yaml:5: person 'a': duplicate id"));
 }
@@ -181,7 +184,8 @@ TEST(PatternSet, EmbeddedSetBuilds) {
 }
 
 TEST(PatternSet, LexiconEntriesExpandInEveryFileOfTheirLanguage) {
-  const std::string lexicon = "lang: nl\nlexicon:\n  KILL: ['afmaken', 'vermoorden']\n  ROLE: '{JUDGE}'\n  JUDGE: 'rechters?'\n";
+  const std::string lexicon =
+      "lang: nl\nlexicon:\n  KILL: ['afmaken', 'vermoorden']\n  ROLE: '{JUDGE}'\n  JUDGE: 'rechters?'\n";
   const std::string rule = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['{KILL} nu']");
   const std::string targets = "lang: nl\ntargets:\n  - role: judge\n    terms: ['{ROLE}']\n";
   const auto set = build({{"t.yaml", targets}, {"r.yaml", rule}, {"lexicon.yaml", lexicon}});
@@ -189,7 +193,8 @@ TEST(PatternSet, LexiconEntriesExpandInEveryFileOfTheirLanguage) {
   for (const auto& p : set->patterns()) expressions.push_back(p.expression);
   EXPECT_EQ(expressions, (std::vector<std::string>{"(?:(?:(?:rechters?)))", "(?:(?:afmaken|vermoorden) nu)"}));
   // A quantifier is not a name.
-  const std::string counted = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['af{1,2}maken']");
+  const std::string counted =
+      std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['af{1,2}maken']");
   EXPECT_NO_THROW(build({{"t.yaml", kTargets}, {"r.yaml", counted}}));
 }
 
@@ -213,7 +218,8 @@ TEST(PatternSet, ThreatSequenceIsOneThreatWithCompiledParts) {
       std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['weet waar ... woont']");
   const auto set = build({{"t.yaml", kTargets}, {"r.yaml", rule + "    gap: 3\n"}});
   ASSERT_EQ(set->patterns().size(), 4U);  // target, sequence, two parts
-  const PatternEntry& sequence = set->patterns()[0].kind == PatternKind::kTarget ? set->patterns()[1] : set->patterns()[0];
+  const PatternEntry& sequence =
+      set->patterns()[0].kind == PatternKind::kTarget ? set->patterns()[1] : set->patterns()[0];
   EXPECT_EQ(sequence.kind, PatternKind::kThreat);
   EXPECT_TRUE(sequence.expression.empty());
   EXPECT_EQ(sequence.parts, 2U);

@@ -148,10 +148,10 @@ class RuleEvaluationTest : public ::testing::Test {
 
 TEST(WordsBetween, CountsWholeWordsInTheGap) {
   const std::string_view text = "die rechter moet je afmaken";
-  EXPECT_EQ(words_between(text, 4, 11, 20, 27), 2U);   // "moet je"
-  EXPECT_EQ(words_between(text, 20, 27, 4, 11), 2U);   // order does not matter
-  EXPECT_EQ(words_between(text, 0, 3, 4, 11), 0U);     // adjacent
-  EXPECT_EQ(words_between(text, 4, 11, 8, 16), 0U);    // overlapping
+  EXPECT_EQ(words_between(text, 4, 11, 20, 27), 2U);  // "moet je"
+  EXPECT_EQ(words_between(text, 20, 27, 4, 11), 2U);  // order does not matter
+  EXPECT_EQ(words_between(text, 0, 3, 4, 11), 0U);    // adjacent
+  EXPECT_EQ(words_between(text, 4, 11, 8, 16), 0U);   // overlapping
 }
 
 TEST_F(RuleEvaluationTest, ThreatNearATargetAlerts) {
@@ -165,8 +165,8 @@ TEST_F(RuleEvaluationTest, ThreatNearATargetAlerts) {
 }
 
 TEST_F(RuleEvaluationTest, WindowIsInclusiveAndExact) {
-  EXPECT_EQ(alerts_for("rechter een twee drie afmaken").size(), 1U);      // 3 words between: inside window 3
-  EXPECT_EQ(alerts_for("rechter een twee drie vier afmaken").size(), 0U); // 4 words: outside
+  EXPECT_EQ(alerts_for("rechter een twee drie afmaken").size(), 1U);       // 3 words between: inside window 3
+  EXPECT_EQ(alerts_for("rechter een twee drie vier afmaken").size(), 0U);  // 4 words: outside
 }
 
 TEST_F(RuleEvaluationTest, ThreatWithoutProtectedTargetIsNotAnAlert) {
@@ -181,7 +181,8 @@ TEST_F(RuleEvaluationTest, WindowExclusionSilencesNearbyThreatsOnly) {
 }
 
 TEST_F(RuleEvaluationTest, PostExclusionSilencesTheWholePost) {
-  EXPECT_TRUE(alerts_for("'ik ga die rechter afmaken' stond in de brief. een twee drie vier vijf zes. Walgelijk.").empty());
+  EXPECT_TRUE(
+      alerts_for("'ik ga die rechter afmaken' stond in de brief. een twee drie vier vijf zes. Walgelijk.").empty());
 }
 
 TEST_F(RuleEvaluationTest, RulesOwnExclusionAppliesToThatRuleOnly) {
@@ -310,10 +311,10 @@ TEST_F(RuleEvaluationTest, ThreatSequenceJoinsItsPartsInOrderWithinTheGap) {
 }
 
 TEST_F(RuleEvaluationTest, ThreatSequenceNeedsOrderGapAndOneSentence) {
-  EXPECT_TRUE(alerts_for("die rechter woont ergens, ik weet waar").empty());           // parts out of order
+  EXPECT_TRUE(alerts_for("die rechter woont ergens, ik weet waar").empty());              // parts out of order
   EXPECT_TRUE(alerts_for("ik weet waar een twee drie vier vijf rechter woont").empty());  // 5 words > gap 4
-  EXPECT_TRUE(alerts_for("ik weet waar. die rechter woont in Zwolle").empty());        // sentence ends between
-  EXPECT_TRUE(alerts_for("ik weet waar de rechter").empty());                          // last part missing
+  EXPECT_TRUE(alerts_for("ik weet waar. die rechter woont in Zwolle").empty());           // sentence ends between
+  EXPECT_TRUE(alerts_for("ik weet waar de rechter").empty());                             // last part missing
 }
 
 TEST_F(RuleEvaluationTest, MatchesAreWholeWords) {
