@@ -90,12 +90,13 @@ Quality measure(const std::vector<std::string>& files) {
 }
 
 void report(const char* name, const Quality& q) {
-  std::printf("%s: recall %.3f (%zu/%zu), false-alert rate %.3f (%zu/%zu), named-target attribution %.3f (%zu/%zu), "
-              "category agreement %.3f\n",
-              name, double(q.detected) / double(q.positives), q.detected, q.positives,
-              double(q.false_alerts) / double(q.negatives), q.false_alerts, q.negatives,
-              q.named ? double(q.attributed) / double(q.named) : 1.0, q.attributed, q.named,
-              q.detected ? double(q.category_right) / double(q.detected) : 0.0);
+  std::printf(
+      "%s: recall %.3f (%zu/%zu), false-alert rate %.3f (%zu/%zu), named-target attribution %.3f (%zu/%zu), "
+      "category agreement %.3f\n",
+      name, double(q.detected) / double(q.positives), q.detected, q.positives,
+      double(q.false_alerts) / double(q.negatives), q.false_alerts, q.negatives,
+      q.named ? double(q.attributed) / double(q.named) : 1.0, q.attributed, q.named,
+      q.detected ? double(q.category_right) / double(q.detected) : 0.0);
   for (const auto& m : q.misses) std::printf("  missed: %s\n", m.c_str());
   for (const auto& f : q.false_alarms) std::printf("  false alert: %s\n", f.c_str());
 }
@@ -151,8 +152,8 @@ TEST(DetectionQuality, RoundsFourToSevenMeetTheDesksThresholds) {
   const std::string dir = std::string(WACHTPOST_SOURCE_DIR) + "/tests/data/labelled/";
   for (const int round : {4, 5, 6, 7}) {
     const std::string name = "round-" + std::to_string(round) + " corpus";
-    const auto q = measure({dir + "nl-round" + std::to_string(round) + ".ndjson",
-                            dir + "en-round" + std::to_string(round) + ".ndjson"});
+    const auto q = measure(
+        {dir + "nl-round" + std::to_string(round) + ".ndjson", dir + "en-round" + std::to_string(round) + ".ndjson"});
     EXPECT_GE(q.positives + q.negatives, 180U) << name;
     report(name.c_str(), q);
     expect_thresholds(q);
