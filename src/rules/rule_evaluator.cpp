@@ -33,6 +33,17 @@ bool sentence_break_between(std::string_view text, std::uint32_t from, std::uint
   return false;
 }
 
+// "Mevrouw de minister, ...", "@sannebakker ...", "Geachte Kamerleden.": a
+// post that opens by addressing a protected person or role speaks to them
+// throughout, so a threat later in it points at them however far it is.
+bool addresses_the_post(std::string_view text, const Hit& target) {
+  constexpr std::uint32_t kMaxWordsBefore = 3;
+  if (words_between(text, 0, 0, target.from, target.to) > kMaxWordsBefore) return false;
+  if (target.from < text.size() && text[target.from] == '@') return true;
+  const std::size_t after = target.to;
+  return after < text.size() && (text[after] == ',' || text[after] == ':' || text[after] == '.' || text[after] == '!');
+}
+
 bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
   if (rule.target_roles.empty()) return true;
   return std::find(rule.target_roles.begin(), rule.target_roles.end(), target.role) != rule.target_roles.end();
@@ -97,7 +108,10 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
       for (const std::uint32_t t : targets_) {
         const Hit& target = hits[t];
         if (!role_allowed(rule, all_targets[patterns[target.pattern].owner])) continue;
-        if (words_between(normalized, threat.from, threat.to, target.from, target.to) > rule.window_words) continue;
+        if (words_between(normalized, threat.from, threat.to, target.from, target.to) > rule.window_words &&
+            !(target.to <= threat.from && addresses_the_post(normalized, target))) {
+          continue;
+        }
         pointed = true;
         if (std::find(chosen_targets_.begin(), chosen_targets_.end(), t) == chosen_targets_.end()) {
           chosen_targets_.push_back(t);

@@ -341,3 +341,15 @@ TEST_F(RuleEvaluationTest, CoOccurrenceNeedsEveryPartNearTheFirstInAnyOrder) {
   EXPECT_TRUE(alerts_for("mooi huis heeft die burgemeester").empty());
   EXPECT_TRUE(alerts_for("mooi huis heeft die burgemeester een twee drie vier vijf zes zonde").empty());  // 6 > gap 5
 }
+
+TEST_F(RuleEvaluationTest, APostThatAddressesATargetPointsAtItThroughout) {
+  const std::string far = " een twee drie vier vijf zes zeven acht. ik kom je afmaken";
+  EXPECT_EQ(rules_of(alerts_for("Beste rechter," + far)), std::vector<std::string>{"nl.kill"});
+  EXPECT_EQ(rules_of(alerts_for("@pjansen" + far)).size(), 0U);  // no such handle: no target at all
+  EXPECT_EQ(rules_of(alerts_for("Rechter Jansen:" + far)), std::vector<std::string>{"nl.kill"});
+  // Named at the start but not addressed, or addressed further in: the window holds.
+  EXPECT_TRUE(alerts_for("De rechter zat" + far).empty());
+  EXPECT_TRUE(alerts_for("ja ja ja ja, rechter," + far).empty());
+  // A threat before the address is not covered.
+  EXPECT_TRUE(alerts_for("afmaken een twee drie vier vijf. rechter, hallo").empty());
+}
