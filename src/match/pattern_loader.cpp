@@ -596,7 +596,7 @@ void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t inde
   titles += ")";
   const std::string name = literal_expression(surname);
   add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
-  add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |the |a )?" + titles, where);
+  add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + titles, where);
 }
 
 void Builder::load_registry(const RuleSource& source) {
