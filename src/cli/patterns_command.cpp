@@ -140,13 +140,8 @@ int run_patterns_explain(const PatternSetLocation& location, std::string_view te
   // The same readings the processor scans: as normalised, then stretched letters collapsed.
   std::vector<NormalizedText> readings{normalized};
   NormalizedText collapsed;
-  if (Normalizer::collapse_stretched(normalized, collapsed)) readings.push_back(collapsed);
-  for (const auto which : {Normalizer::Stretch::kConsonants, Normalizer::Stretch::kVowels}) {
-    if (Normalizer::stretched_kinds(normalized) == (Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant) &&
-        Normalizer::collapse_stretched(normalized, collapsed, which)) {
-      readings.push_back(collapsed);
-    }
-  }
+  Normalizer::for_each_further_reading(normalized, collapsed,
+                                       [&](const NormalizedText& reading) { readings.push_back(reading); });
   Scanner scanner;
   RuleEvaluator evaluator;
   RuleEvaluation evaluation;

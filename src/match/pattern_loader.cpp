@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "alert/digest.hpp"
+#include "match/scanner.hpp"
 #include "normalize/normalizer.hpp"
 
 namespace wachtpost {
@@ -150,10 +151,6 @@ void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> a
       diag.add(where_of(where.file, kv.first, where.line), std::string(what) + ": unknown key '" + key + "'");
     }
   }
-}
-
-bool is_word_byte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // Escapes a literal term (a name, a handle) for Hyperscan. Whole-word

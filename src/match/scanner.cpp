@@ -13,10 +13,6 @@ struct ScanContext {
   bool cut_short;
 };
 
-bool is_word_byte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
-}
-
 // True when [from, to) starts or ends in the middle of a word: "kill" in
 // "skill" or "killer". Expressions are compiled without \b, so this check
 // makes every match a whole-word match.

@@ -12,6 +12,12 @@
 
 namespace wachtpost {
 
+// Bytes that make up words for whole-word matching (as \b in Hyperscan
+// without UCP: ASCII letters, digits, underscore).
+inline bool is_word_byte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 // One expression matched the normalised bytes [from, to).
 struct Hit {
   std::uint32_t pattern = 0;  // index into PatternSet::patterns()

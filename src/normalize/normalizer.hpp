@@ -95,9 +95,22 @@ class Normalizer {
   // first two readings only when the text has stretched vowels and consonants
   // (stretched_kinds() says which).
   // Returns false (and leaves `out` cleared) when `in` had no pair to collapse.
-  static bool collapse_stretched(const NormalizedText& in, NormalizedText& out,
-                                 Stretch which = Stretch::kAll);
+  static bool collapse_stretched(const NormalizedText& in, NormalizedText& out, Stretch which = Stretch::kAll);
   static std::uint8_t stretched_kinds(const NormalizedText& in);
+
+  // Calls visit(reading) for every further reading of `in` that differs from
+  // it: every stretched pair to one letter, and when both stretched vowels and
+  // consonants occur, each kind to one letter while the other stays two
+  // ("woooont wetennnn" -> "woont weten"). `scratch` holds each reading in turn.
+  template <typename Visit>
+  static void for_each_further_reading(const NormalizedText& in, NormalizedText& scratch, Visit&& visit) {
+    if (!collapse_stretched(in, scratch)) return;
+    visit(static_cast<const NormalizedText&>(scratch));
+    if (stretched_kinds(in) != (kStretchedVowel | kStretchedConsonant)) return;
+    for (const auto which : {Stretch::kConsonants, Stretch::kVowels}) {
+      if (collapse_stretched(in, scratch, which)) visit(static_cast<const NormalizedText&>(scratch));
+    }
+  }
 
   // Normalises a pattern-side term (a protected person's name, an alias) the
   // same way, so terms and texts meet in the same form.

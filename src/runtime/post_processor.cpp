@@ -19,20 +19,10 @@ PostVerdict PostProcessor::process(const std::shared_ptr<const PatternSet>& set,
   last_scan_complete_ = true;
   evaluate_reading(set, post, normalized_, detected_at, first_alert, alerts);
   // Stretched letters get further readings, computed only when the text has a
-  // squeezed run: every pair to one letter, and when both stretched vowels and
-  // consonants occur, each kind to one letter while the other stays two
-  // ("woooont wetennnn" -> "woont weten").
-  if (Normalizer::collapse_stretched(normalized_, collapsed_)) {
-    evaluate_reading(set, post, collapsed_, detected_at, first_alert, alerts);
-    constexpr std::uint8_t kBoth = Normalizer::kStretchedVowel | Normalizer::kStretchedConsonant;
-    if (Normalizer::stretched_kinds(normalized_) == kBoth) {
-      for (const auto which : {Normalizer::Stretch::kConsonants, Normalizer::Stretch::kVowels}) {
-        if (Normalizer::collapse_stretched(normalized_, collapsed_, which)) {
-          evaluate_reading(set, post, collapsed_, detected_at, first_alert, alerts);
-        }
-      }
-    }
-  }
+  // squeezed run.
+  Normalizer::for_each_further_reading(normalized_, collapsed_, [&](const NormalizedText& reading) {
+    evaluate_reading(set, post, reading, detected_at, first_alert, alerts);
+  });
   return PostVerdict::kScanned;
 }
 
