@@ -340,8 +340,27 @@ void Builder::add_threat(std::size_t rule_index, const ThreatRule& rule, const s
     diag.add(where, "threat '" + expression + "': use either ' ... ' (in order) or ' && ' (in any order), not both");
     return;
   }
+  constexpr std::string_view kObject = "<target>";
   if (!ordered && !unordered) {
-    add_pattern(PatternKind::kThreat, rule_index, word_expression(expression), where);
+    std::string_view body = expression;
+    ObjectTarget object = ObjectTarget::kNone;
+    if (body.starts_with(std::string(kObject) + " ")) {
+      object = ObjectTarget::kBefore;
+      body.remove_prefix(kObject.size() + 1);
+    } else if (body.ends_with(" " + std::string(kObject))) {
+      object = ObjectTarget::kAfter;
+      body.remove_suffix(kObject.size() + 1);
+    }
+    if (body.find(kObject) != std::string_view::npos) {
+      diag.add(where, "threat '" + expression + "': '<target>' stands only as the first or the last word");
+      return;
+    }
+    add_pattern(PatternKind::kThreat, rule_index, word_expression(std::string(body)), where);
+    patterns.back().object = object;
+    return;
+  }
+  if (expression.find(kObject) != std::string::npos) {
+    diag.add(where, "threat '" + expression + "': '<target>' is not allowed in a threat sequence");
     return;
   }
   const std::string_view kSeparator = ordered ? " ... " : " && ";

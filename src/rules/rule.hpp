@@ -95,6 +95,19 @@ enum class PatternKind : std::uint8_t {
   kThreatPart,  // one part of a threat sequence ("weet waar ... woont")
 };
 
+// Where a threat expression written with "<target>" wants its target: the
+// verb's object ("shoot <target>", "<target> neerschieten"). Verbs whose
+// meaning depends on their object ("shoot the breeze", "beat the deadline")
+// can then be listed bare, and still fire only when a protected target is
+// what they act on.
+enum class ObjectTarget : std::uint8_t {
+  kNone,    // any target within the rule's window
+  kAfter,   // "... <target>": a target starts at most kObjectWords words after
+  kBefore,  // "<target> ...": a target ends at most kObjectWords words before
+};
+// Room for a determiner and an adjective: "shoot that corrupt judge".
+inline constexpr std::uint32_t kObjectWords = 2;
+
 // One Hyperscan expression; its index in PatternSet::patterns() is its id.
 //
 // A threat sequence is one entry of kind kThreat with no expression (never
@@ -113,6 +126,7 @@ struct PatternEntry {
   std::uint8_t parts = 0;      // threat sequence: number of parts (0: a plain expression)
   std::uint8_t gap_words = 0;  // threat sequence: words allowed between two parts
   bool ordered = true;         // threat sequence: " ... " (true) or " && " (false)
+  ObjectTarget object = ObjectTarget::kNone;  // plain threat: must its target be its object?
 };
 
 }  // namespace wachtpost

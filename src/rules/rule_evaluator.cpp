@@ -44,6 +44,22 @@ bool addresses_the_post(std::string_view text, const Hit& target) {
   return after < text.size() && (text[after] == ',' || text[after] == ':' || text[after] == '.' || text[after] == '!');
 }
 
+// "shoot <target>": the target follows the threat words with at most
+// kObjectWords words between and no punctuation ("shoot, the judge said").
+bool is_object(std::string_view text, const Hit& threat, const Hit& target, ObjectTarget side) {
+  const bool after = side == ObjectTarget::kAfter;
+  if (after ? target.from < threat.to : target.to > threat.from) return false;
+  // "end the mayor's career": the object is the career, not the mayor.
+  if (after && target.to < text.size() && text[target.to] == '\'') return false;
+  const std::uint32_t from = after ? threat.to : target.to;
+  const std::uint32_t to = after ? target.from : threat.from;
+  for (std::uint32_t i = from; i < to && i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '.' || c == '!' || c == '?' || c == ',' || c == ':' || c == ';') return false;
+  }
+  return words_between(text, threat.from, threat.to, target.from, target.to) <= kObjectWords;
+}
+
 bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
   if (rule.target_roles.empty()) return true;
   return std::find(rule.target_roles.begin(), rule.target_roles.end(), target.role) != rule.target_roles.end();
@@ -92,6 +108,14 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     std::size_t next = run;
     for (; next < threats_.size() && patterns[hits[threats_[next]].pattern].owner == rule_index; ++next) {
       const Hit& threat = hits[threats_[next]];
+      const ObjectTarget object = patterns[threat.pattern].object;
+      if (object != ObjectTarget::kNone &&
+          std::none_of(targets_.begin(), targets_.end(), [&](std::uint32_t t) {
+            return role_allowed(rule, all_targets[patterns[hits[t].pattern].owner]) &&
+                   is_object(normalized, threat, hits[t], object);
+          })) {
+        continue;
+      }
       const bool excluded = std::any_of(exclusions_.begin(), exclusions_.end(), [&](std::uint32_t e) {
         const ExclusionContext& exclusion = all_exclusions[patterns[hits[e].pattern].owner];
         if (exclusion.only_rule >= 0 && static_cast<std::uint32_t>(exclusion.only_rule) != rule_index) return false;

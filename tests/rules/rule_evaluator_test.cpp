@@ -75,6 +75,14 @@ const char* const kNl =
     "    window: 12\n"
     "    gap: 5\n"
     "    threat: ['mooi huis && zonde']\n"
+    "  - id: nl.object\n"
+    "    rev: 1\n"
+    "    description: verbs that threaten only with a target as object\n"
+    "    author: t\n"
+    "    category: violence\n"
+    "    severity: high\n"
+    "    window: 8\n"
+    "    threat: ['pakken <target>', '<target> (aanpakken|te grazen nemen)']\n"
     "lexicon:\n"
     "  KNOW: ['weet|weten', 'ken|kennen']\n"
     "exclusions:\n"
@@ -352,4 +360,41 @@ TEST_F(RuleEvaluationTest, APostThatAddressesATargetPointsAtItThroughout) {
   EXPECT_TRUE(alerts_for("ja ja ja ja, rechter," + far).empty());
   // A threat before the address is not covered.
   EXPECT_TRUE(alerts_for("afmaken een twee drie vier vijf. rechter, hallo").empty());
+}
+
+TEST_F(RuleEvaluationTest, ObjectTargetMustBeWhatTheVerbActsOn) {
+  EXPECT_EQ(rules_of(alerts_for("we gaan pakken die corrupte rechter")), std::vector<std::string>{"nl.object"});
+  EXPECT_EQ(rules_of(alerts_for("we gaan die rechter Jansen te grazen nemen")), std::vector<std::string>{"nl.object"});
+  EXPECT_EQ(rules_of(alerts_for("eerst de burgemeester aanpakken")), std::vector<std::string>{"nl.object"});
+  // The same verbs near a target, but not acting on it.
+  EXPECT_TRUE(alerts_for("de rechter zei: we gaan pakken en inpakken").empty());
+  EXPECT_TRUE(alerts_for("pakken, zei de rechter").empty());
+  EXPECT_TRUE(alerts_for("de rechter wil de fraude aanpakken").empty());
+  EXPECT_TRUE(alerts_for("we gaan pakken een twee drie rechter").empty());
+}
+
+TEST(ObjectTargetSyntax, OnlyFirstOrLastWordAndNotInSequences) {
+  const std::string head =
+      "lang: nl\n"
+      "targets:\n"
+      "  - role: judge\n"
+      "    terms: ['rechter']\n"
+      "rules:\n"
+      "  - id: nl.bad\n"
+      "    rev: 1\n"
+      "    description: bad\n"
+      "    author: t\n"
+      "    category: violence\n"
+      "    severity: high\n";
+  for (const char* threat : {"    threat: ['pakken <target> nu']\n", "    threat: ['pakken ... <target>']\n"}) {
+    const std::string text = head + threat;
+    const RuleSource sources[] = {{"bad.yaml", text}};
+    try {
+      (void)build_pattern_set({sources, std::nullopt, ""});
+      ADD_FAILURE() << "accepted: " << threat;
+    } catch (const PatternSetError& e) {
+      EXPECT_NE(std::string(e.what()).find("bad.yaml:12"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("<target>"), std::string::npos) << e.what();
+    }
+  }
 }
