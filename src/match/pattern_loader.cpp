@@ -599,6 +599,8 @@ void Builder::load_exclusions(const YAML::Node& list, std::string_view file, con
 // justitie") far more often than a registry lists. Any term of the person's
 // role in the pattern set, before the surname (the name without its first
 // word; up to two initials between) or after it and a comma, names the person.
+// The bare surname is added too; the evaluator keeps it only where the post
+// names the person otherwise or mentions their role.
 void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where) {
   const auto first_space = person.name.find(' ');
   const auto terms = role_terms.find(person.role);
@@ -613,6 +615,8 @@ void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t inde
   const std::string name = literal_expression(surname);
   add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
   add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + titles, where);
+  add_pattern(PatternKind::kTarget, index, name, where);
+  patterns.back().bare_surname = true;
 }
 
 void Builder::load_registry(const RuleSource& source) {

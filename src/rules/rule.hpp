@@ -127,6 +127,11 @@ struct PatternEntry {
   std::uint8_t gap_words = 0;  // threat sequence: words allowed between two parts
   bool ordered = true;         // threat sequence: " ... " (true) or " && " (false)
   ObjectTarget object = ObjectTarget::kNone;  // plain threat: must its target be its object?
+  // Target: a registered person's bare surname ("Jansen", "Van Dam"). Many
+  // people share it, so it names the person only when the post also names
+  // them in full or mentions their role ("Jansen the judge", "Van Dam ...
+  // burgemeesters zijn ook maar mensen").
+  bool bare_surname = false;
 };
 
 }  // namespace wachtpost

@@ -84,6 +84,8 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     }
   }
   if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
+  drop_unsupported_surnames(set, hits);
+  if (targets_.empty()) return;
   out.hits.assign(hits.begin(), hits.end());
   if (!parts_.empty()) join_sequences(set, normalized, out);
   if (threats_.empty()) return;
@@ -150,6 +152,24 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     run = next;
   }
   if (out.matches.size() > 1) drop_same_evidence(set, hits, post_lang, out);
+}
+
+// A bare surname stays a target only when another target hit in the post
+// names the same person, or is a role term of that person's role.
+void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits) {
+  const auto patterns = set.patterns();
+  const auto all_targets = set.targets();
+  std::erase_if(targets_, [&](std::uint32_t t) {
+    const PatternEntry& entry = patterns[hits[t].pattern];
+    if (!entry.bare_surname) return false;
+    const ProtectedTarget& person = all_targets[entry.owner];
+    return std::none_of(hits.begin(), hits.end(), [&](const Hit& other) {
+      const PatternEntry& other_entry = patterns[other.pattern];
+      if (other_entry.kind != PatternKind::kTarget || other_entry.bare_surname) return false;
+      const ProtectedTarget& target = all_targets[other_entry.owner];
+      return other_entry.owner == entry.owner || (target.person_id.empty() && target.role == person.role);
+    });
+  });
 }
 
 // Finds each threat sequence whose parts occur in order, each part starting

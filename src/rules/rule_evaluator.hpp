@@ -54,6 +54,7 @@ class RuleEvaluator {
   std::vector<std::uint32_t> chosen_targets_;
   std::vector<std::uint32_t> parts_;
 
+  void drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits);
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
   void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,
                       std::size_t next, RuleEvaluation& out);

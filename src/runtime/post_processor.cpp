@@ -83,18 +83,31 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
     if (!known) alert.targets.push_back({target.person_id, target.name, target.role});
   }
   // A named person already says the role: "rechter Jansen" is one target, not two.
+  // (Decided before erasing: remove_if moves elements while it runs.)
+  named_roles_.clear();
+  for (const auto& t : alert.targets) {
+    if (!t.id.empty()) named_roles_.push_back(t.role);
+  }
   std::erase_if(alert.targets, [&](const AlertTarget& t) {
-    return t.id.empty() && std::any_of(alert.targets.begin(), alert.targets.end(), [&](const AlertTarget& other) {
-             return !other.id.empty() && other.role == t.role;
-           });
+    return t.id.empty() && std::find(named_roles_.begin(), named_roles_.end(), t.role) != named_roles_.end();
   });
   // Likewise the role word inside a matched name is not separate evidence.
-  std::erase_if(alert.matches, [&](const AlertMatch& m) {
-    return m.kind == "target" && std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& o) {
-             return &o != &m && o.kind == "target" && o.start <= m.start && m.end <= o.end &&
-                    (o.end - o.start) > (m.end - m.start);
-           });
-  });
+  inner_targets_.assign(alert.matches.size(), false);
+  for (std::size_t i = 0; i < alert.matches.size(); ++i) {
+    const AlertMatch& m = alert.matches[i];
+    inner_targets_[i] =
+        m.kind == "target" && std::any_of(alert.matches.begin(), alert.matches.end(), [&](const AlertMatch& o) {
+          return &o != &m && o.kind == "target" && o.start <= m.start && m.end <= o.end &&
+                 (o.end - o.start) > (m.end - m.start);
+        });
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < alert.matches.size(); ++i) {
+    if (inner_targets_[i]) continue;
+    if (kept != i) alert.matches[kept] = std::move(alert.matches[i]);
+    ++kept;
+  }
+  alert.matches.resize(kept);
   std::sort(alert.matches.begin(), alert.matches.end(), [](const AlertMatch& a, const AlertMatch& b) {
     return a.start != b.start ? a.start < b.start : a.end < b.end;
   });

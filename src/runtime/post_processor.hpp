@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "alert/alert.hpp"
@@ -57,6 +58,8 @@ class PostProcessor {
   std::vector<Hit> hits_;
   RuleEvaluator evaluator_;
   RuleEvaluation evaluation_;
+  std::vector<std::string> named_roles_;  // build_alert: roles of the named persons
+  std::vector<bool> inner_targets_;       // build_alert: target matches inside a longer one
   std::uint32_t suppressed_ = 0;
   bool last_scan_complete_ = true;
 };

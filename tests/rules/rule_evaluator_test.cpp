@@ -398,3 +398,15 @@ TEST(ObjectTargetSyntax, OnlyFirstOrLastWordAndNotInSequences) {
     }
   }
 }
+
+TEST_F(RuleEvaluationTest, BareSurnameNamesThePersonOnlyWhenThePostSupportsIt) {
+  EXPECT_TRUE(alerts_for("Jansen moet je afmaken").empty());  // a common surname alone is nobody in particular
+  EXPECT_TRUE(alerts_for("Burgemeesters zijn ook mensen. Jansen moet je afmaken").empty());  // another role
+  for (const char* text : {"Rechters zijn ook mensen. Jansen moet je afmaken",
+                           "Pieter Jansen deed uitspraak. Jansen moet je afmaken"}) {
+    const auto alerts = alerts_for(text);
+    ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
+    ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
+    EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen") << text;
+  }
+}
