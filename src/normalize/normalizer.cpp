@@ -657,9 +657,10 @@ void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet
   const std::string& s = t.text;
   const std::size_t size = s.size();
   const auto joinable = [&](char c) { return is_lower(c) || (leet && is_leet_digit(c)); };
+  // A letter beside an apostrophe belongs to a word ("d'r", "z'n", "'t").
   const auto is_single = [&](std::size_t i) {
-    return joinable(s[i]) && (i == 0 || !is_alnum(s[i - 1])) &&
-           (i + 1 == size || !is_alnum(s[i + 1]));
+    return joinable(s[i]) && (i == 0 || (!is_alnum(s[i - 1]) && s[i - 1] != '\'')) &&
+           (i + 1 == size || (!is_alnum(s[i + 1]) && s[i + 1] != '\''));
   };
 
   // Most texts have no chain at all; find the first one before touching anything.

@@ -402,6 +402,12 @@ TEST(Spacing, LeaveWordsAlone) {
   EXPECT_EQ(normalized("Anne-Marie de Wit"), "anne-marie de wit");
 }
 
+TEST(Spacing, ALetterBesideAnApostropheBelongsToItsWord) {
+  EXPECT_EQ(normalized("we maken d'r k a p o t"), "we maken d'r kapot");
+  EXPECT_EQ(normalized("z'n k i n d"), "z'n kind");
+  EXPECT_EQ(normalized("'t h u i s"), "'t huis");
+}
+
 TEST(Spacing, LeetDigitsInsideARun) {
   const Mapped m = map_back("ik maak je d 0 0 d", "dood");
   EXPECT_EQ(m.original, "d 0 0 d");
