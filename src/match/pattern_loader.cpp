@@ -168,6 +168,24 @@ std::string literal_expression(std::string_view term) {
   return out;
 }
 
+// "@" and any handle characters around the words of `name`, which may be
+// written together or joined by "_" or ".".
+std::string handle_expression(std::string_view name) {
+  constexpr std::string_view kHandleChars = "[a-z0-9_.]*";
+  std::string out = "@" + std::string(kHandleChars);
+  for (const char c : name) {
+    if (c == ' ') {
+      out += "[_.]?";
+    } else if (is_word_byte(c) || static_cast<unsigned char>(c) >= 0x80) {
+      out += c;
+    } else {
+      out += '\\';
+      out += c;
+    }
+  }
+  return out + std::string(kHandleChars);
+}
+
 // Operator-written expressions match whole words or phrases of the normalised
 // text. The scanner drops hits that start or end inside a word, which is what
 // wrapping every expression in \b...\b did, at half the compile time and
@@ -616,6 +634,13 @@ void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t inde
   add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
   add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + titles, where);
   add_pattern(PatternKind::kTarget, index, name, where);
+  patterns.back().bare_surname = true;
+  // Handles are made up around the name ("@fatimaelamrani_", "@ovj_mvisser",
+  // "@anna.de.wit"). One holding the full name names the person; one holding
+  // only the surname is treated like the bare surname.
+  const std::string full = normalizer.normalize_term(person.name);
+  add_pattern(PatternKind::kTarget, index, handle_expression(full), where);
+  add_pattern(PatternKind::kTarget, index, handle_expression(surname), where);
   patterns.back().bare_surname = true;
 }
 

@@ -410,3 +410,14 @@ TEST_F(RuleEvaluationTest, BareSurnameNamesThePersonOnlyWhenThePostSupportsIt) {
     EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen") << text;
   }
 }
+
+TEST_F(RuleEvaluationTest, HandleMadeUpAroundTheNameNamesThePerson) {
+  for (const char* text : {"@pieter_jansen_nl moet je afmaken", "@PieterJansen2 moet je afmaken",
+                           "rechters! @jansen_p moet je afmaken"}) {
+    const auto alerts = alerts_for(text);
+    ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
+    ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
+    EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen") << text;
+  }
+  EXPECT_TRUE(alerts_for("@jansen_bouw moet je afmaken").empty());  // only the surname, nothing else says who
+}
