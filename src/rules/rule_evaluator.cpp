@@ -86,6 +86,7 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
   drop_unsupported_surnames(set, hits);
   if (targets_.empty()) return;
+  find_quotes(normalized);
   out.hits.assign(hits.begin(), hits.end());
   if (!parts_.empty()) join_sequences(set, normalized, out);
   if (threats_.empty()) return;
@@ -118,6 +119,10 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
           })) {
         continue;
       }
+      if (inside_quote(threat)) {
+        ++out.suppressed;
+        continue;
+      }
       const bool excluded = std::any_of(exclusions_.begin(), exclusions_.end(), [&](std::uint32_t e) {
         const ExclusionContext& exclusion = all_exclusions[patterns[hits[e].pattern].owner];
         if (exclusion.only_rule >= 0 && static_cast<std::uint32_t>(exclusion.only_rule) != rule_index) return false;
@@ -146,12 +151,91 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
       if (pointed) out.hit_indices.push_back(threats_[next]);
     }
     if (out.hit_indices.size() > begin) {
+      add_named_for_roles(set, hits);
       out.hit_indices.insert(out.hit_indices.end(), chosen_targets_.begin(), chosen_targets_.end());
       out.matches.push_back({rule_index, begin, static_cast<std::uint32_t>(out.hit_indices.size())});
     }
     run = next;
   }
   if (out.matches.size() > 1) drop_same_evidence(set, hits, post_lang, out);
+}
+
+// Quoted speech: a threat someone received, read or heard, passed on
+// between quotation marks ("'I will hunt you down' — this is what MPs read
+// every morning"). Short spans are scare quotes ("een 'ongelukje'") and a post
+// that is all quote is somebody's own words, so both still count.
+void RuleEvaluator::find_quotes(std::string_view text) {
+  constexpr std::uint32_t kMinQuotedWords = 4;
+  constexpr std::uint32_t kMinWordsOutside = 3;
+  quotes_.clear();
+  if (text.find_first_of("\"'\xe2\xc2") == std::string_view::npos) return;
+  auto is_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  const auto size = static_cast<std::uint32_t>(text.size());
+  std::uint32_t open = UINT32_MAX;  // first byte inside the open quote
+  char kind = 0;                    // '"', '\'' or 'u' for the typographic marks
+  for (std::uint32_t i = 0; i < size; ++i) {
+    const char c = text[i];
+    std::uint32_t width = 1;
+    char mark = 0;
+    bool opens = false;
+    bool closes = false;
+    if (c == '"') {
+      mark = '"';
+      opens = closes = true;
+    } else if (c == '\'') {
+      mark = '\'';
+      const bool before_ok = i == 0 || text[i - 1] == ' ' || text[i - 1] == '(' || text[i - 1] == ':';
+      opens = before_ok && i + 1 < size && is_alnum(text[i + 1]);
+      closes = i > 0 && text[i - 1] != ' ' && (i + 1 == size || !is_alnum(text[i + 1]));
+    } else if (text.substr(i, 3) == "\u201c" || text.substr(i, 3) == "\u201e" || text.substr(i, 2) == "\u00ab") {
+      mark = 'u';
+      width = c == '\xc2' ? 2 : 3;
+      opens = true;
+      closes = text.substr(i, 3) == "\u201c";  // „...“ closes with the mark “...” opens with
+    } else if (text.substr(i, 3) == "\u201d" || text.substr(i, 2) == "\u00bb") {
+      mark = 'u';
+      width = c == '\xc2' ? 2 : 3;
+      closes = true;
+    }
+    if (mark == 0) continue;
+    if (open != UINT32_MAX && mark == kind && closes) {
+      if (words_between(text, open - 1, open, i, i + 1) + 1 >= kMinQuotedWords) quotes_.push_back({open, i});
+      open = UINT32_MAX;
+    } else if (open == UINT32_MAX && opens) {
+      open = i + width;
+      kind = mark;
+    }
+    i += width - 1;
+  }
+  std::uint32_t quoted = 0;
+  for (const auto& [from, to] : quotes_) quoted += words_between(text, from - 1, from, to, to + 1) + 1;
+  const std::uint32_t total = words_between(text, 0, 0, size, size);
+  if (total < quoted + kMinWordsOutside) quotes_.clear();
+}
+
+bool RuleEvaluator::inside_quote(const Hit& hit) const {
+  return std::any_of(quotes_.begin(), quotes_.end(),
+                     [&](const auto& quote) { return quote.first <= hit.from && hit.to <= quote.second; });
+}
+
+// "Rechter Jansen ... die rechter moet dood": a role word the threat points
+// at refers to the person of that role the post names elsewhere, so the
+// alert names them too.
+void RuleEvaluator::add_named_for_roles(const PatternSet& set, std::span<const Hit> hits) {
+  const auto patterns = set.patterns();
+  const auto all_targets = set.targets();
+  const std::size_t chosen = chosen_targets_.size();
+  for (std::size_t c = 0; c < chosen; ++c) {
+    const ProtectedTarget& role = all_targets[patterns[hits[chosen_targets_[c]].pattern].owner];
+    if (!role.person_id.empty()) continue;
+    for (const std::uint32_t t : targets_) {
+      const ProtectedTarget& person = all_targets[patterns[hits[t].pattern].owner];
+      if (person.person_id.empty() || person.role != role.role) continue;
+      if (std::find(chosen_targets_.begin(), chosen_targets_.end(), t) == chosen_targets_.end()) {
+        chosen_targets_.push_back(t);
+      }
+    }
+  }
 }
 
 // A bare surname stays a target only when another target hit in the post

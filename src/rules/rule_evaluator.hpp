@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "match/pattern_set.hpp"
@@ -54,6 +55,11 @@ class RuleEvaluator {
   std::vector<std::uint32_t> chosen_targets_;
   std::vector<std::uint32_t> parts_;
 
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> quotes_;  // quoted spans [from, to) of the post
+
+  void find_quotes(std::string_view text);
+  [[nodiscard]] bool inside_quote(const Hit& hit) const;
+  void add_named_for_roles(const PatternSet& set, std::span<const Hit> hits);
   void drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits);
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
   void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,

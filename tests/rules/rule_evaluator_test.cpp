@@ -421,3 +421,29 @@ TEST_F(RuleEvaluationTest, HandleMadeUpAroundTheNameNamesThePerson) {
   }
   EXPECT_TRUE(alerts_for("@jansen_bouw moet je afmaken").empty());  // only the surname, nothing else says who
 }
+
+TEST_F(RuleEvaluationTest, ThreatPassedOnInQuotationMarksIsNotTheWritersThreat) {
+  EXPECT_TRUE(alerts_for("Dit kreeg ik vandaag: 'ik ga die rechter afmaken' en dat is eng").empty());
+  EXPECT_TRUE(alerts_for("Hij schreef \"ik ga die rechter afmaken\" onder de foto, bah").empty());
+  EXPECT_TRUE(alerts_for("Hij schreef \u201cik ga die rechter afmaken\u201d onder de foto, bah").empty());
+  EXPECT_TRUE(alerts_for("Hij schreef \u201eik ga die rechter afmaken\u201c onder de foto, bah").empty());
+  EXPECT_TRUE(alerts_for("Hij schreef \u00abik ga die rechter afmaken\u00bb onder de foto, bah").empty());
+  // Scare quotes around a word or two, and a post that is all quote, are the writer's own.
+  EXPECT_EQ(alerts_for("die rechter gaan we 'afmaken' hoor").size(), 1U);
+  EXPECT_EQ(alerts_for("'ik ga die rechter afmaken'").size(), 1U);
+  // Apostrophes inside words open no quote.
+  EXPECT_EQ(alerts_for("z'n rechter moet je afmaken, da's 't beste wat er is").size(), 1U);
+}
+
+TEST_F(RuleEvaluationTest, RoleWordRefersToThePersonOfThatRoleNamedElsewhere) {
+  const auto alerts = alerts_for("Pieter Jansen deed vandaag uitspraak in mijn zaak. Die rechter moet je afmaken.");
+  ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"});
+  ASSERT_EQ(alerts[0].targets.size(), 1U);
+  EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen");
+  // A person of another role stays out of it.
+  const auto other = alerts_for("Joris van Dam opende vandaag de markt in het dorp. Die rechter moet je afmaken.");
+  ASSERT_EQ(other.size(), 1U);
+  ASSERT_EQ(other[0].targets.size(), 1U);
+  EXPECT_EQ(other[0].targets[0].role, "judge");
+  EXPECT_TRUE(other[0].targets[0].id.empty());
+}
