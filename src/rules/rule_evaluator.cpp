@@ -127,6 +127,11 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
         const ExclusionContext& exclusion = all_exclusions[patterns[hits[e].pattern].owner];
         if (exclusion.only_rule >= 0 && static_cast<std::uint32_t>(exclusion.only_rule) != rule_index) return false;
         if (exclusion.scope == ExclusionContext::Scope::kPost) return true;
+        // "zegt 'er is geen crisis'": a reporting verb before a quote reaches
+        // what is inside that quote, not the writer's own words after it.
+        if (const auto* quote = quote_opened_by(hits[e])) {
+          return quote->first <= threat.from && threat.to <= quote->second;
+        }
         const std::uint32_t reach =
             exclusion.window_words == ExclusionContext::kRuleWindow ? rule.window_words : exclusion.window_words;
         return words_between(normalized, threat.from, threat.to, hits[e].from, hits[e].to) <= reach;
@@ -168,6 +173,7 @@ void RuleEvaluator::find_quotes(std::string_view text) {
   constexpr std::uint32_t kMinQuotedWords = 4;
   constexpr std::uint32_t kMinWordsOutside = 3;
   quotes_.clear();
+  all_quotes_.clear();
   if (text.find_first_of("\"'\xe2\xc2") == std::string_view::npos) return;
   auto is_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   const auto size = static_cast<std::uint32_t>(text.size());
@@ -199,6 +205,7 @@ void RuleEvaluator::find_quotes(std::string_view text) {
     }
     if (mark == 0) continue;
     if (open != UINT32_MAX && mark == kind && closes) {
+      all_quotes_.push_back({open, i});
       if (words_between(text, open - 1, open, i, i + 1) + 1 >= kMinQuotedWords) quotes_.push_back({open, i});
       open = UINT32_MAX;
     } else if (open == UINT32_MAX && opens) {
@@ -211,6 +218,15 @@ void RuleEvaluator::find_quotes(std::string_view text) {
   for (const auto& [from, to] : quotes_) quoted += words_between(text, from - 1, from, to, to + 1) + 1;
   const std::uint32_t total = words_between(text, 0, 0, size, size);
   if (total < quoted + kMinWordsOutside) quotes_.clear();
+}
+
+const std::pair<std::uint32_t, std::uint32_t>* RuleEvaluator::quote_opened_by(const Hit& hit) const {
+  // The exclusion ends with the quote's opening mark, or with words inside
+  // the quote: it was written about that quote ("zegt '", "wrote: \"").
+  for (const auto& quote : all_quotes_) {
+    if (hit.from < quote.first && quote.first <= hit.to && hit.to <= quote.second) return &quote;
+  }
+  return nullptr;
 }
 
 bool RuleEvaluator::inside_quote(const Hit& hit) const {

@@ -157,11 +157,22 @@ TEST(PatternSet, RegistryPersonsBecomeNamedTargetsWithNormalisedAliases) {
       expressions.push_back(p.expression);
     }
   }
-  // The last one: any term of the person's role followed by the surname.
+  // Then: a term of the person's role with the surname, the bare surname
+  // (kept only where the post supports it), and handles made up around the
+  // full name or the surname.
   EXPECT_EQ(expressions,
             (std::vector<std::string>{"pieter jansen", "rechter jansen", "\\@pjansen",
                                       "(?:(?:rechters?)) (?:[a-z]\\.? ?){0,2}jansen",
-                                      "jansen, (?:de |het |die |dat |onze |the |a |that |our )?(?:(?:rechters?))"}));
+                                      "jansen, (?:de |het |die |dat |onze |the |a |that |our )?(?:(?:rechters?))",
+                                      "jansen", "@[a-z0-9_.]*pieter[_.]?jansen[a-z0-9_.]*",
+                                      "@[a-z0-9_.]*jansen[a-z0-9_.]*"}));
+  std::vector<bool> bare;
+  for (const auto& p : set->patterns()) {
+    if (p.kind == PatternKind::kTarget && set->targets()[p.owner].person_id == "pieter-jansen") {
+      bare.push_back(p.bare_surname);
+    }
+  }
+  EXPECT_EQ(bare, (std::vector<bool>{false, false, false, false, false, true, false, true}));
 }
 
 TEST(PatternSet, RegistryProblemsNameTheFile) {

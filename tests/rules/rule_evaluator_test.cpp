@@ -90,6 +90,10 @@ const char* const kNl =
     "    description: news\n"
     "    scope: window\n"
     "    patterns: ['dreigde']\n"
+    "  - id: nl.said\n"
+    "    description: reported speech before a quote\n"
+    "    scope: window\n"
+    "    patterns: ['zegt ''']\n"
     "  - id: nl.condemn\n"
     "    description: condemning a quoted threat\n"
     "    scope: post\n"
@@ -446,4 +450,11 @@ TEST_F(RuleEvaluationTest, RoleWordRefersToThePersonOfThatRoleNamedElsewhere) {
   ASSERT_EQ(other[0].targets.size(), 1U);
   EXPECT_EQ(other[0].targets[0].role, "judge");
   EXPECT_TRUE(other[0].targets[0].id.empty());
+}
+
+TEST_F(RuleEvaluationTest, ReportingVerbBeforeAQuoteReachesOnlyIntoThatQuote) {
+  EXPECT_TRUE(alerts_for("hij zegt 'rechter afmaken' ja").empty());
+  EXPECT_EQ(rules_of(alerts_for("rechter zegt 'nee', rechter afmaken")), std::vector<std::string>{"nl.kill"});
+  // Without a closing mark it is no quote: the exclusion keeps its window.
+  EXPECT_TRUE(alerts_for("rechter zegt 'nee, rechter afmaken").empty());
 }
