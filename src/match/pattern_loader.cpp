@@ -553,7 +553,7 @@ void Builder::load_targets(const YAML::Node& list, std::string_view file, const 
       diag.add(where, "a target must be a mapping with 'role' and 'terms'");
       continue;
     }
-    check_keys(node, {"role", "terms", "description"}, where, diag, "target");
+    check_keys(node, {"role", "terms", "references", "description"}, where, diag, "target");
     ProtectedTarget target;
     if (!read_scalar(node, "role", where, diag, target.role, true, "target")) continue;
     if (!is_known_role(target.role)) {
@@ -567,6 +567,13 @@ void Builder::load_targets(const YAML::Node& list, std::string_view file, const 
       std::string expression = expand(written, file_lang, expression_where);
       add_pattern(PatternKind::kTarget, index, word_expression(expression), expression_where);
       role_terms[target.role].push_back(std::move(expression));
+    }
+    // Descriptions that point at someone of the role without being a title
+    // ("gave my brother 14 years" is the judge): targets, but never put
+    // before a surname to name a person.
+    for (const auto& [written, expression_where] : read_list(node, "references", where, diag, "target")) {
+      add_pattern(PatternKind::kTarget, index, word_expression(expand(written, file_lang, expression_where)),
+                  expression_where);
     }
     targets.push_back(std::move(target));
   }

@@ -60,6 +60,22 @@ bool is_object(std::string_view text, const Hit& threat, const Hit& target, Obje
   return words_between(text, threat.from, threat.to, target.from, target.to) <= kObjectWords;
 }
 
+// "Jansen, je hebt ...", "Van Dam ik ga je ...": a name the post opens with
+// and then speaks to (a comma or colon, or straight into "ik", "je", "you")
+// is the person the post is for.
+bool speaks_to(std::string_view text, const Hit& name) {
+  constexpr std::uint32_t kMaxWordsBefore = 3;
+  if (words_between(text, 0, 0, name.from, name.to) > kMaxWordsBefore) return false;
+  if (name.to < text.size() && (text[name.to] == ',' || text[name.to] == ':')) return true;
+  if (name.to + 1 >= text.size() || text[name.to] != ' ') return false;
+  std::size_t end = name.to + 1;
+  while (end < text.size() && is_word_byte(text[end])) ++end;
+  const std::string_view next = text.substr(name.to + 1, end - name.to - 1);
+  constexpr std::string_view kSpeaking[] = {"ik", "we", "wij", "je", "jij", "u", "ge", "gij",
+                                            "i", "i'm", "i'll", "you", "your", "you're", "ya"};
+  return std::find(std::begin(kSpeaking), std::end(kSpeaking), next) != std::end(kSpeaking);
+}
+
 bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
   if (rule.target_roles.empty()) return true;
   return std::find(rule.target_roles.begin(), rule.target_roles.end(), target.role) != rule.target_roles.end();
@@ -84,7 +100,7 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     }
   }
   if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
-  drop_unsupported_surnames(set, hits);
+  drop_unsupported_surnames(set, normalized, hits);
   if (targets_.empty()) return;
   find_quotes(normalized);
   out.hits.assign(hits.begin(), hits.end());
@@ -256,12 +272,13 @@ void RuleEvaluator::add_named_for_roles(const PatternSet& set, std::span<const H
 
 // A bare surname stays a target only when another target hit in the post
 // names the same person, or is a role term of that person's role.
-void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits) {
+void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits) {
   const auto patterns = set.patterns();
   const auto all_targets = set.targets();
   std::erase_if(targets_, [&](std::uint32_t t) {
     const PatternEntry& entry = patterns[hits[t].pattern];
     if (!entry.bare_surname) return false;
+    if (speaks_to(text, hits[t])) return false;
     const ProtectedTarget& person = all_targets[entry.owner];
     return std::none_of(hits.begin(), hits.end(), [&](const Hit& other) {
       const PatternEntry& other_entry = patterns[other.pattern];

@@ -62,7 +62,7 @@ class RuleEvaluator {
   [[nodiscard]] bool inside_quote(const Hit& hit) const;
   [[nodiscard]] const std::pair<std::uint32_t, std::uint32_t>* quote_opened_by(const Hit& hit) const;
   void add_named_for_roles(const PatternSet& set, std::span<const Hit> hits);
-  void drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits);
+  void drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits);
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
   void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,
                       std::size_t next, RuleEvaluation& out);

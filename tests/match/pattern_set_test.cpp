@@ -247,3 +247,23 @@ TEST(PatternSet, CapitalLettersAreRefusedButEscapesAreNot) {
   const std::string escape = std::string(kRule).replace(std::string(kRule).find("['afmaken']"), 11, "['af\\Smaken']");
   EXPECT_NO_THROW(build({{"t.yaml", kTargets}, {"r.yaml", escape}}));
 }
+
+TEST(PatternSet, RoleReferencesAreTargetsButNeverTitlesBeforeASurname) {
+  const std::string targets = std::string(kTargets) + "    references: ['gaf mijn broer [0-9]+ jaar']\n";
+  const RuleSource registry{"people.yaml",
+                            "persons:\n"
+                            "  - id: pieter-jansen\n"
+                            "    name: Pieter Jansen\n"
+                            "    role: judge\n"};
+  const auto set = build({{"t.yaml", targets}, {"r.yaml", kRule}}, registry);
+  bool reference_compiled = false;
+  for (const auto& p : set->patterns()) {
+    if (p.kind != PatternKind::kTarget) continue;
+    const ProtectedTarget& target = set->targets()[p.owner];
+    if (target.person_id.empty() && p.expression == "(?:gaf mijn broer [0-9]+ jaar)") reference_compiled = true;
+    if (!target.person_id.empty()) {
+      EXPECT_EQ(p.expression.find("broer"), std::string::npos) << p.expression;
+    }
+  }
+  EXPECT_TRUE(reference_compiled);
+}

@@ -458,3 +458,15 @@ TEST_F(RuleEvaluationTest, ReportingVerbBeforeAQuoteReachesOnlyIntoThatQuote) {
   // Without a closing mark it is no quote: the exclusion keeps its window.
   EXPECT_TRUE(alerts_for("rechter zegt 'nee, rechter afmaken").empty());
 }
+
+TEST_F(RuleEvaluationTest, BareSurnameThePostOpensWithAndSpeaksToNamesThePerson) {
+  for (const char* text : {"Jansen, jou moet je afmaken", "Jansen ik ga je afmaken"}) {
+    const auto alerts = alerts_for(text);
+    ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
+    EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen") << text;
+  }
+  // Further in, or not spoken to: a surname like any other.
+  EXPECT_TRUE(alerts_for("gisteren zag ik toevallig Jansen, ik ga je afmaken").empty());
+  EXPECT_TRUE(alerts_for("Jansen moet je afmaken").empty());
+  EXPECT_TRUE(alerts_for("Jansen. ik ga je afmaken").empty());
+}
