@@ -242,7 +242,8 @@ struct Builder {
   void load_targets(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_registry(const RuleSource& source);
-  void add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where);
+  void add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where,
+                          bool surname_alone);
   void check_expressions();
   [[nodiscard]] std::string compile_key() const;
   HsDatabase compile();
@@ -624,9 +625,11 @@ void Builder::load_exclusions(const YAML::Node& list, std::string_view file, con
 // justitie") far more often than a registry lists. Any term of the person's
 // role in the pattern set, before the surname (the name without its first
 // word; up to two initials between) or after it and a comma, names the person.
-// The bare surname is added too; the evaluator keeps it only where the post
-// names the person otherwise or mentions their role.
-void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where) {
+// The bare surname is added too; unless the registry says it names the person
+// alone, the evaluator keeps it only where the post names the person
+// otherwise, mentions their role or opens by speaking to them.
+void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where,
+                                 bool surname_alone) {
   const auto first_space = person.name.find(' ');
   const auto terms = role_terms.find(person.role);
   if (first_space == std::string::npos || terms == role_terms.end()) return;
@@ -641,7 +644,7 @@ void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t inde
   add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
   add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + titles, where);
   add_pattern(PatternKind::kTarget, index, name, where);
-  patterns.back().bare_surname = true;
+  patterns.back().bare_surname = !surname_alone;
   // Handles are made up around the name ("@fatimaelamrani_", "@ovj_mvisser",
   // "@anna.de.wit"). One holding the full name names the person; one holding
   // only the surname is treated like the bare surname.
@@ -675,7 +678,7 @@ void Builder::load_registry(const RuleSource& source) {
     ProtectedTarget person;
     read_scalar(node, "id", where, diag, person.person_id, true, "person");
     const std::string what = "person '" + person.person_id + "'";
-    check_keys(node, {"id", "name", "role", "aliases"}, where, diag, what);
+    check_keys(node, {"id", "name", "role", "aliases", "surname_alone"}, where, diag, what);
     if (!person.person_id.empty() && !person_ids.insert(person.person_id).second) {
       diag.add(where, what + ": duplicate id");
     }
@@ -697,7 +700,15 @@ void Builder::load_registry(const RuleSource& source) {
       if (!seen.insert(normalized).second) continue;
       add_pattern(PatternKind::kTarget, index, literal_expression(normalized), term_where);
     }
-    add_titled_surname(person, index, where);
+    // Ministers and other public figures are often called by their surname
+    // alone ("De Wit moet weg"); the operator says whose surname is rare
+    // enough to name them without support.
+    std::string surname_alone;
+    read_scalar(node, "surname_alone", where, diag, surname_alone, false, what);
+    if (!surname_alone.empty() && surname_alone != "true" && surname_alone != "false") {
+      diag.add(where, what + ": 'surname_alone' must be true or false");
+    }
+    add_titled_surname(person, index, where, surname_alone == "true");
     targets.push_back(std::move(person));
   }
 }

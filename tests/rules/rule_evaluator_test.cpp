@@ -470,3 +470,57 @@ TEST_F(RuleEvaluationTest, BareSurnameThePostOpensWithAndSpeaksToNamesThePerson)
   EXPECT_TRUE(alerts_for("Jansen moet je afmaken").empty());
   EXPECT_TRUE(alerts_for("Jansen. ik ga je afmaken").empty());
 }
+
+TEST(RegistrySurnameAlone, NamesThePersonWithoutSupportWhenTheRegistrySaysSo) {
+  const char* const rules =
+      "lang: nl\n"
+      "targets:\n"
+      "  - role: minister\n"
+      "    terms: ['ministers?']\n"
+      "rules:\n"
+      "  - id: nl.kill\n"
+      "    rev: 1\n"
+      "    description: kill\n"
+      "    author: t\n"
+      "    category: death_threat\n"
+      "    severity: critical\n"
+      "    threat: ['afmaken']\n";
+  const char* const registry =
+      "persons:\n"
+      "  - id: anna-de-wit\n"
+      "    name: Anna de Wit\n"
+      "    role: minister\n"
+      "    surname_alone: true\n"
+      "  - id: sanne-bakker\n"
+      "    name: Sanne Bakker\n"
+      "    role: mp\n";
+  const RuleSource sources[] = {{"nl.yaml", rules}};
+  const auto set = build_pattern_set({sources, RuleSource{"people.yaml", registry}, ""});
+  PostProcessor processor;
+  auto alerts_for = [&](std::string_view text) {
+    Post post;
+    post.id = "p1";
+    post.platform = "x";
+    post.url = "https://x.example/p1";
+    post.created_at = "2026-11-20T10:00:00Z";
+    post.visibility = "public";
+    post.lang = "nl";
+    post.author_id = "someone";
+    post.text = text;
+    std::vector<Alert> alerts;
+    processor.process(set, post, "2026-11-20T10:00:01.000Z", alerts);
+    return alerts;
+  };
+  const auto alerts = alerts_for("Te beginnen bij De Wit: afmaken");
+  ASSERT_EQ(alerts.size(), 1U);
+  EXPECT_EQ(alerts[0].targets[0].id, "anna-de-wit");
+  EXPECT_TRUE(alerts_for("Te beginnen bij Bakker: afmaken").empty());
+
+  const char* const bad = "persons:\n  - id: x\n    name: X Y\n    role: mp\n    surname_alone: yes please\n";
+  try {
+    (void)build_pattern_set({sources, RuleSource{"bad.yaml", bad}, ""});
+    ADD_FAILURE() << "accepted surname_alone: yes please";
+  } catch (const PatternSetError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.yaml:2"), std::string::npos) << e.what();
+  }
+}
