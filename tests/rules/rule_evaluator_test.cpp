@@ -123,6 +123,23 @@ const char* const kRegistry =
     "    name: Joris van Dam\n"
     "    role: mayor\n";
 
+// The alerts one public post raises.
+std::vector<Alert> alerts_of(PostProcessor& processor, const std::shared_ptr<const PatternSet>& set,
+                             std::string_view text, std::string_view lang = "nl", std::string_view author = "someone") {
+  Post post;
+  post.id = "p1";
+  post.platform = "x";
+  post.url = "https://x.example/p1";
+  post.created_at = "2026-11-20T10:00:00Z";
+  post.visibility = "public";
+  post.lang = lang;
+  post.author_id = author;
+  post.text = text;
+  std::vector<Alert> alerts;
+  processor.process(set, post, "2026-11-20T10:00:01.000Z", alerts);
+  return alerts;
+}
+
 class RuleEvaluationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,18 +149,7 @@ class RuleEvaluationTest : public ::testing::Test {
 
   std::vector<Alert> alerts_for(std::string_view text, std::string_view lang = "nl",
                                 std::string_view author = "someone") {
-    Post post;
-    post.id = "p1";
-    post.platform = "x";
-    post.url = "https://x.example/p1";
-    post.created_at = "2026-11-20T10:00:00Z";
-    post.visibility = "public";
-    post.lang = lang;
-    post.author_id = author;
-    post.text = text;
-    std::vector<Alert> alerts;
-    processor_.process(set_, post, "2026-11-20T10:00:01.000Z", alerts);
-    return alerts;
+    return alerts_of(processor_, set_, text, lang, author);
   }
 
   static std::vector<std::string> rules_of(const std::vector<Alert>& alerts) {
@@ -497,20 +503,7 @@ TEST(RegistrySurnameAlone, NamesThePersonWithoutSupportWhenTheRegistrySaysSo) {
   const RuleSource sources[] = {{"nl.yaml", rules}};
   const auto set = build_pattern_set({sources, RuleSource{"people.yaml", registry}, ""});
   PostProcessor processor;
-  auto alerts_for = [&](std::string_view text) {
-    Post post;
-    post.id = "p1";
-    post.platform = "x";
-    post.url = "https://x.example/p1";
-    post.created_at = "2026-11-20T10:00:00Z";
-    post.visibility = "public";
-    post.lang = "nl";
-    post.author_id = "someone";
-    post.text = text;
-    std::vector<Alert> alerts;
-    processor.process(set, post, "2026-11-20T10:00:01.000Z", alerts);
-    return alerts;
-  };
+  auto alerts_for = [&](std::string_view text) { return alerts_of(processor, set, text); };
   const auto alerts = alerts_for("Te beginnen bij De Wit: afmaken");
   ASSERT_EQ(alerts.size(), 1U);
   EXPECT_EQ(alerts[0].targets[0].id, "anna-de-wit");
