@@ -102,10 +102,10 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
   drop_unsupported_surnames(set, normalized, hits);
   if (targets_.empty()) return;
-  find_quotes(normalized);
   out.hits.assign(hits.begin(), hits.end());
   if (!parts_.empty()) join_sequences(set, normalized, out);
   if (threats_.empty()) return;
+  find_quotes(normalized);
   hits = out.hits;
 
   // Group threat hits by rule, in text order within a rule.
@@ -236,7 +236,7 @@ void RuleEvaluator::find_quotes(std::string_view text) {
   if (total < quoted + kMinWordsOutside) quotes_.clear();
 }
 
-const std::pair<std::uint32_t, std::uint32_t>* RuleEvaluator::quote_opened_by(const Hit& hit) const {
+const RuleEvaluator::Quote* RuleEvaluator::quote_opened_by(const Hit& hit) const {
   // The exclusion ends with the quote's opening mark, or with words inside
   // the quote: it was written about that quote ("zegt '", "wrote: \"").
   for (const auto& quote : all_quotes_) {

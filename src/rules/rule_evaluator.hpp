@@ -55,12 +55,13 @@ class RuleEvaluator {
   std::vector<std::uint32_t> chosen_targets_;
   std::vector<std::uint32_t> parts_;
 
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> quotes_;      // quoted speech [from, to) of the post
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> all_quotes_;  // every quoted span, scare quotes too
+  using Quote = std::pair<std::uint32_t, std::uint32_t>;  // [from, to) between the marks
+  std::vector<Quote> quotes_;                              // quoted speech of the post
+  std::vector<Quote> all_quotes_;                          // every quoted span, scare quotes too
 
   void find_quotes(std::string_view text);
   [[nodiscard]] bool inside_quote(const Hit& hit) const;
-  [[nodiscard]] const std::pair<std::uint32_t, std::uint32_t>* quote_opened_by(const Hit& hit) const;
+  [[nodiscard]] const Quote* quote_opened_by(const Hit& hit) const;
   void add_named_for_roles(const PatternSet& set, std::span<const Hit> hits);
   void drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits);
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);
