@@ -635,23 +635,25 @@ void Builder::add_titled_surname(const ProtectedTarget& person, std::size_t inde
   if (first_space == std::string::npos || terms == role_terms.end()) return;
   const std::string surname = normalizer.normalize_term(std::string_view(person.name).substr(first_space + 1));
   if (surname.empty()) return;
-  std::string titles = "(?:";
-  for (std::size_t i = 0; i < terms->second.size(); ++i) {
-    titles += (i == 0 ? "(?:" : "|(?:") + terms->second[i] + ")";
-  }
-  titles += ")";
+  // One expression per title: a single alternation of every term of a role
+  // outgrows Hyperscan's limit on one pattern's size.
   const std::string name = literal_expression(surname);
-  add_pattern(PatternKind::kTarget, index, titles + " (?:[a-z]\\.? ?){0,2}" + name, where);
-  add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + titles, where);
+  for (const std::string& term : terms->second) {
+    const std::string title = "(?:" + term + ")";
+    add_pattern(PatternKind::kTarget, index, title + " (?:[a-z]\\.? ?){0,2}" + name, where);
+    add_pattern(PatternKind::kTarget, index, name + ", (?:de |het |die |dat |onze |the |a |that |our )?" + title,
+                where);
+  }
   add_pattern(PatternKind::kTarget, index, name, where);
   patterns.back().bare_surname = !surname_alone;
   // Handles are made up around the name ("@fatimaelamrani_", "@ovj_mvisser",
   // "@anna.de.wit"). One holding the full name names the person; one holding
-  // only the surname is treated like the bare surname.
+  // only the surname is as good as the bare surname ("@f_elamrani_journo"
+  // names a journalist whose surname names her alone).
   const std::string full = normalizer.normalize_term(person.name);
   add_pattern(PatternKind::kTarget, index, handle_expression(full), where);
   add_pattern(PatternKind::kTarget, index, handle_expression(surname), where);
-  patterns.back().bare_surname = true;
+  patterns.back().bare_surname = !surname_alone;
 }
 
 void Builder::load_registry(const RuleSource& source) {

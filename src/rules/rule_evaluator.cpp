@@ -71,9 +71,49 @@ bool speaks_to(std::string_view text, const Hit& name) {
   std::size_t end = name.to + 1;
   while (end < text.size() && is_word_byte(text[end])) ++end;
   const std::string_view next = text.substr(name.to + 1, end - name.to - 1);
-  constexpr std::string_view kSpeaking[] = {"ik", "we", "wij", "je", "jij", "u", "ge", "gij",
-                                            "i", "i'm", "i'll", "you", "your", "you're", "ya"};
+  constexpr std::string_view kSpeaking[] = {"ik", "we",  "wij",  "je",  "jij",  "u",      "ge", "gij",
+                                            "i",  "i'm", "i'll", "you", "your", "you're", "ya"};
   return std::find(std::begin(kSpeaking), std::end(kSpeaking), next) != std::end(kSpeaking);
+}
+
+// A word that stands for someone the post has already named: "die rechter
+// ... rij met de trekker over hem heen", "the mayor ... putting him on the
+// floor". `object_only`: only the forms a verb takes as its object.
+bool is_back_reference(std::string_view word, bool object_only) {
+  constexpr std::string_view kObject[] = {"him", "her", "them", "hem", "haar", "hen", "hun", "'m", "ze", "d'r"};
+  constexpr std::string_view kOther[] = {"he",         "his", "she", "hers", "they", "their", "himself", "herself",
+                                         "themselves", "hij", "z'n", "zn",   "ie",   "zij",   "zichzelf"};
+  if (std::find(std::begin(kObject), std::end(kObject), word) != std::end(kObject)) return true;
+  return !object_only && std::find(std::begin(kOther), std::end(kOther), word) != std::end(kOther);
+}
+
+// "you", "je": the person the post speaks to, when it opens by addressing them.
+bool is_second_person(std::string_view word) {
+  constexpr std::string_view kYou[] = {"you", "ya",  "you're", "youre", "you'll", "your", "je",
+                                       "jou", "jij", "u",      "ge",    "gij",    "jouw", "uw"};
+  return std::find(std::begin(kYou), std::end(kYou), word) != std::end(kYou);
+}
+
+bool is_reference_byte(char c) {
+  return is_word_byte(c) || c == '\'';
+}
+
+// Calls `visit(from, to)` for each word of the normalised text, apostrophes
+// kept ("z'n", "'m"); stops at the first that returns true.
+template <typename Visit>
+bool any_word(std::string_view text, Visit visit) {
+  const auto size = static_cast<std::uint32_t>(text.size());
+  for (std::uint32_t i = 0; i < size;) {
+    if (!is_reference_byte(text[i])) {
+      ++i;
+      continue;
+    }
+    std::uint32_t end = i;
+    while (end < size && is_reference_byte(text[end])) ++end;
+    if (visit(i, end)) return true;
+    i = end;
+  }
+  return false;
 }
 
 bool role_allowed(const ThreatRule& rule, const ProtectedTarget& target) {
@@ -128,12 +168,13 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     for (; next < threats_.size() && patterns[hits[threats_[next]].pattern].owner == rule_index; ++next) {
       const Hit& threat = hits[threats_[next]];
       const ObjectTarget object = patterns[threat.pattern].object;
-      if (object != ObjectTarget::kNone &&
-          std::none_of(targets_.begin(), targets_.end(), [&](std::uint32_t t) {
+      std::uint32_t referred = kNoTarget;  // a target named earlier, pointed at by a pronoun
+      if (object != ObjectTarget::kNone && std::none_of(targets_.begin(), targets_.end(), [&](std::uint32_t t) {
             return role_allowed(rule, all_targets[patterns[hits[t].pattern].owner]) &&
                    is_object(normalized, threat, hits[t], object);
           })) {
-        continue;
+        referred = referred_target(set, normalized, hits, rule, threat, object);
+        if (referred == kNoTarget) continue;
       }
       if (inside_quote(threat)) {
         ++out.suppressed;
@@ -169,6 +210,13 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
           chosen_targets_.push_back(t);
         }
       }
+      if (!pointed && referred == kNoTarget) referred = referred_target(set, normalized, hits, rule, threat, object);
+      if (!pointed && referred != kNoTarget) {
+        pointed = true;
+        if (std::find(chosen_targets_.begin(), chosen_targets_.end(), referred) == chosen_targets_.end()) {
+          chosen_targets_.push_back(referred);
+        }
+      }
       if (pointed) out.hit_indices.push_back(threats_[next]);
     }
     if (out.hit_indices.size() > begin) {
@@ -179,6 +227,39 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
     run = next;
   }
   if (out.matches.size() > 1) drop_same_evidence(set, hits, post_lang, out);
+}
+
+// "Die rechter ... rij met de trekker over hem heen": past the rule's window,
+// a pronoun near the threat (its object, for an object verb) still points at
+// the nearest protected target named before it, at most kAntecedentWords
+// words earlier; "you" points at a target the post opens by addressing.
+std::uint32_t RuleEvaluator::referred_target(const PatternSet& set, std::string_view text, std::span<const Hit> hits,
+                                             const ThreatRule& rule, const Hit& threat, ObjectTarget object) const {
+  constexpr std::uint32_t kAntecedentWords = 25;
+  const auto patterns = set.patterns();
+  const auto all_targets = set.targets();
+  std::uint32_t found = kNoTarget;
+  any_word(text, [&](std::uint32_t from, std::uint32_t to) {
+    const Hit word{threat.pattern, from, to};
+    if (object != ObjectTarget::kNone ? !is_object(text, threat, word, object)
+                                      : words_between(text, threat.from, threat.to, from, to) > rule.window_words) {
+      return false;
+    }
+    const std::string_view w = text.substr(from, to - from);
+    const bool you = is_second_person(w);
+    if (!you && !is_back_reference(w, object != ObjectTarget::kNone)) return false;
+    for (const std::uint32_t t : targets_) {
+      const Hit& target = hits[t];
+      if (target.to > from || !role_allowed(rule, all_targets[patterns[target.pattern].owner])) continue;
+      if (you ? !(addresses_the_post(text, target) || speaks_to(text, target))
+              : words_between(text, target.from, target.to, from, to) > kAntecedentWords) {
+        continue;
+      }
+      if (found == kNoTarget || hits[found].from < target.from) found = t;
+    }
+    return found != kNoTarget;
+  });
+  return found;
 }
 
 // Quoted speech: a threat someone received, read or heard, passed on

@@ -56,12 +56,15 @@ class RuleEvaluator {
   std::vector<std::uint32_t> parts_;
 
   using Quote = std::pair<std::uint32_t, std::uint32_t>;  // [from, to) between the marks
-  std::vector<Quote> quotes_;                              // quoted speech of the post
-  std::vector<Quote> all_quotes_;                          // every quoted span, scare quotes too
+  std::vector<Quote> quotes_;                             // quoted speech of the post
+  std::vector<Quote> all_quotes_;                         // every quoted span, scare quotes too
 
   void find_quotes(std::string_view text);
   [[nodiscard]] bool inside_quote(const Hit& hit) const;
   [[nodiscard]] const Quote* quote_opened_by(const Hit& hit) const;
+  static constexpr std::uint32_t kNoTarget = UINT32_MAX;
+  [[nodiscard]] std::uint32_t referred_target(const PatternSet& set, std::string_view text, std::span<const Hit> hits,
+                                              const ThreatRule& rule, const Hit& threat, ObjectTarget object) const;
   void add_named_for_roles(const PatternSet& set, std::span<const Hit> hits);
   void drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits);
   void join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out);

@@ -412,8 +412,8 @@ TEST(ObjectTargetSyntax, OnlyFirstOrLastWordAndNotInSequences) {
 TEST_F(RuleEvaluationTest, BareSurnameNamesThePersonOnlyWhenThePostSupportsIt) {
   EXPECT_TRUE(alerts_for("Jansen moet je afmaken").empty());  // a common surname alone is nobody in particular
   EXPECT_TRUE(alerts_for("Burgemeesters zijn ook mensen. Jansen moet je afmaken").empty());  // another role
-  for (const char* text : {"Rechters zijn ook mensen. Jansen moet je afmaken",
-                           "Pieter Jansen deed uitspraak. Jansen moet je afmaken"}) {
+  for (const char* text :
+       {"Rechters zijn ook mensen. Jansen moet je afmaken", "Pieter Jansen deed uitspraak. Jansen moet je afmaken"}) {
     const auto alerts = alerts_for(text);
     ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
     ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
@@ -422,8 +422,8 @@ TEST_F(RuleEvaluationTest, BareSurnameNamesThePersonOnlyWhenThePostSupportsIt) {
 }
 
 TEST_F(RuleEvaluationTest, HandleMadeUpAroundTheNameNamesThePerson) {
-  for (const char* text : {"@pieter_jansen_nl moet je afmaken", "@PieterJansen2 moet je afmaken",
-                           "rechters! @jansen_p moet je afmaken"}) {
+  for (const char* text :
+       {"@pieter_jansen_nl moet je afmaken", "@PieterJansen2 moet je afmaken", "rechters! @jansen_p moet je afmaken"}) {
     const auto alerts = alerts_for(text);
     ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
     ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
@@ -508,6 +508,11 @@ TEST(RegistrySurnameAlone, NamesThePersonWithoutSupportWhenTheRegistrySaysSo) {
   ASSERT_EQ(alerts.size(), 1U);
   EXPECT_EQ(alerts[0].targets[0].id, "anna-de-wit");
   EXPECT_TRUE(alerts_for("Te beginnen bij Bakker: afmaken").empty());
+  // So does a handle made up around that surname alone.
+  const auto handle = alerts_for("@a_dewit_minfin afmaken");
+  ASSERT_EQ(handle.size(), 1U);
+  EXPECT_EQ(handle[0].targets[0].id, "anna-de-wit");
+  EXPECT_TRUE(alerts_for("@s_bakker_nl afmaken").empty());
 
   const char* const bad = "persons:\n  - id: x\n    name: X Y\n    role: mp\n    surname_alone: yes please\n";
   try {
@@ -516,4 +521,26 @@ TEST(RegistrySurnameAlone, NamesThePersonWithoutSupportWhenTheRegistrySaysSo) {
   } catch (const PatternSetError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.yaml:2"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(RuleEvaluationTest, PronounPointsBackAtTheTargetNamedBeforeIt) {
+  const std::string far = " een twee drie vier vijf zes zeven acht.";
+  // Past the window, "hem" near the threat stands for the judge named before.
+  const auto alerts = alerts_for("Die rechter van gisteren," + far + " ik ga hem afmaken");
+  ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"});
+  EXPECT_EQ(alerts[0].targets[0].role, "judge");
+  // The nearest target before the pronoun is the one it stands for.
+  const auto named = alerts_for("Rechter Jansen en de burgemeester," + far + " ik ga hem afmaken");
+  ASSERT_EQ(named.size(), 1U);
+  EXPECT_EQ(named[0].targets[0].role, "mayor");
+  // An object verb takes the pronoun as its object.
+  EXPECT_EQ(rules_of(alerts_for("De rechter van gisteren," + far + " we gaan pakken hem")),
+            std::vector<std::string>{"nl.object"});
+  // No pronoun, a pronoun with no target before it, or a target too far back: no alert.
+  EXPECT_TRUE(alerts_for("Die rechter van gisteren," + far + " ik ga afmaken").empty());
+  EXPECT_TRUE(alerts_for("ik ga hem afmaken," + far + " zei de rechter niet").empty());
+  EXPECT_TRUE(alerts_for("De rechter" + far + far + far + " ik ga hem afmaken").empty());
+  // "you" stands only for a target the post opens by addressing.
+  EXPECT_EQ(rules_of(alerts_for("Rechter," + far + " ik ga je afmaken")), std::vector<std::string>{"nl.kill"});
+  EXPECT_TRUE(alerts_for("Die rechter van gisteren," + far + " ik ga je afmaken").empty());
 }
