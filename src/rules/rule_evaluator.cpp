@@ -352,7 +352,8 @@ void RuleEvaluator::add_named_for_roles(const PatternSet& set, std::span<const H
 }
 
 // A bare surname stays a target only when another target hit in the post
-// names the same person, or is a role term of that person's role.
+// names the same person, or is a role term of that person's role, or the
+// post speaks to it, or threat words touch it.
 void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits) {
   const auto patterns = set.patterns();
   const auto all_targets = set.targets();
@@ -360,7 +361,23 @@ void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string
     const PatternEntry& entry = patterns[hits[t].pattern];
     if (!entry.bare_surname) return false;
     if (speaks_to(text, hits[t])) return false;
+    // "put Visser in the ground", "Bakker's kids go to that school": the
+    // surname is what the threat's own words are about.
+    const auto touches = [&](std::uint32_t h) {
+      return words_between(text, hits[h].from, hits[h].to, hits[t].from, hits[t].to) == 0;
+    };
     const ProtectedTarget& person = all_targets[entry.owner];
+    // ... unless another role's title stands right before it: "rechter Van
+    // Dam" is a judge, not the mayor Van Dam.
+    const bool other_title = std::any_of(targets_.begin(), targets_.end(), [&](std::uint32_t o) {
+      const ProtectedTarget& title = all_targets[patterns[hits[o].pattern].owner];
+      return title.person_id.empty() && title.role != person.role && hits[o].to <= hits[t].from &&
+             words_between(text, hits[o].from, hits[o].to, hits[t].from, hits[t].to) == 0;
+    });
+    if (!other_title && (std::any_of(threats_.begin(), threats_.end(), touches) ||
+                         std::any_of(parts_.begin(), parts_.end(), touches))) {
+      return false;
+    }
     return std::none_of(hits.begin(), hits.end(), [&](const Hit& other) {
       const PatternEntry& other_entry = patterns[other.pattern];
       if (other_entry.kind != PatternKind::kTarget || other_entry.bare_surname) return false;

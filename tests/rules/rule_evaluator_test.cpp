@@ -236,8 +236,8 @@ TEST_F(RuleEvaluationTest, TitleOfThePersonsRoleWithTheSurnameNamesThePerson) {
     ASSERT_EQ(alerts[0].targets.size(), 1U) << text;
     EXPECT_EQ(alerts[0].targets[0].id, "joris-van-dam") << text;
   }
-  // The surname alone, or with another role's title, is not the person.
-  for (const char* text : {"ik ga rechter Van Dam afmaken", "ik ga Van Dam afmaken"}) {
+  // With another role's title, or alone and away from the threat, the surname is not the person.
+  for (const char* text : {"ik ga rechter Van Dam afmaken", "Van Dam zei dat ik je ga afmaken"}) {
     const auto alerts = alerts_for(text);
     for (const auto& alert : alerts) {
       for (const auto& target : alert.targets) EXPECT_NE(target.id, "joris-van-dam") << text;
@@ -471,6 +471,10 @@ TEST_F(RuleEvaluationTest, BareSurnameThePostOpensWithAndSpeaksToNamesThePerson)
     ASSERT_EQ(rules_of(alerts), std::vector<std::string>{"nl.kill"}) << text;
     EXPECT_EQ(alerts[0].targets[0].id, "pieter-jansen") << text;
   }
+  // The threat's own words touching it: it is what they are about.
+  const auto touching = alerts_for("gisteren zei ik het al: we gaan Jansen afmaken");
+  ASSERT_EQ(rules_of(touching), std::vector<std::string>{"nl.kill"});
+  EXPECT_EQ(touching[0].targets[0].id, "pieter-jansen");
   // Further in, or not spoken to: a surname like any other.
   EXPECT_TRUE(alerts_for("gisteren zag ik toevallig Jansen, ik ga je afmaken").empty());
   EXPECT_TRUE(alerts_for("Jansen moet je afmaken").empty());
