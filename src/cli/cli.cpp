@@ -64,6 +64,25 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   explain->add_option("--protected", patterns_location.protected_file, "Protected-person registry (YAML)")
       ->check(CLI::ExistingFile);
+  LearnOptions learn;
+  auto* learn_command = patterns_command->add_subcommand(
+      "learn", "Learn the weights of a language's learned rule from labelled posts; writes its rule file");
+  learn_command->add_option("--lang", learn.lang, "Language of the rule (nl, en); other posts are skipped")->required();
+  learn_command->add_option("--out", learn.out, "The learned rule file, e.g. patterns/nl/learned.yaml")->required();
+  learn_command
+      ->add_option("--false-alerts", learn.false_alert_budget,
+                   "Highest false-alert rate on left-out files the threshold may give")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  learn_command
+      ->add_option("--patterns", learn.patterns.patterns_dir,
+                   "Folder of rule files whose targets decide which posts count; default: the embedded set")
+      ->check(CLI::ExistingDirectory);
+  learn_command->add_option("--protected", learn.patterns.protected_file, "Protected-person registry (YAML)")
+      ->check(CLI::ExistingFile);
+  learn_command->add_option("corpus", learn.corpus, "Labelled NDJSON files (tests/data/labelled/README.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
   for (auto* command : {lint, test}) {
     command->add_option("dir", patterns_location.patterns_dir, "Folder of rule files; default: the embedded set")
         ->check(CLI::ExistingDirectory);
@@ -160,6 +179,7 @@ int run_cli(int argc, char** argv) {
   if (mock_cluster_command->parsed()) return run_mock_cluster(mock_cluster, std::cout, std::cerr);
   if (lint->parsed()) return run_patterns_lint(patterns_location, std::cout, std::cerr);
   if (test->parsed()) return run_patterns_test(patterns_location, std::cout, std::cerr);
+  if (learn_command->parsed()) return run_patterns_learn(learn, std::cout, std::cerr);
   if (explain->parsed()) {
     return run_patterns_explain(patterns_location, explain_text, explain_lang, std::cout, std::cerr);
   }

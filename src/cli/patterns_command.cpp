@@ -1,10 +1,16 @@
 #include "cli/patterns_command.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "cli/cli.hpp"
 #include "normalize/normalizer.hpp"
+#include "rules/cue_learner.hpp"
 #include "rules/rule_evaluator.hpp"
 #include "runtime/post_processor.hpp"
 
@@ -13,6 +19,12 @@ namespace wachtpost {
 namespace {
 
 constexpr std::size_t kMinExamples = 2;
+
+std::string number(double value, int decimals) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
 
 std::shared_ptr<const PatternSet> load_or_report(const PatternSetLocation& location, std::ostream& err) {
   try {
@@ -163,9 +175,18 @@ int run_patterns_explain(const PatternSetLocation& location, std::string_view te
           << std::string_view(reading.text).substr(hit.from, hit.to - hit.from) << "\" (sequence, "
           << pattern.where.str() << ")\n";
     }
+    for (const auto& learned : set->learned()) {
+      if (!lang.empty() && learned.lang != lang) continue;
+      const ThreatRule& rule = set->rules()[learned.rule];
+      out << "  learned " << rule.id << " score " << number(evaluator.learned_score(learned, reading.text), 2)
+          << " (threshold " << number(learned.threshold, 2)
+          << "; weighed only when a protected target is named and no written rule fires)\n";
+    }
     for (const auto& match : evaluation.matches) {
       const ThreatRule& rule = set->rules()[match.rule];
-      out << "  ALERT " << rule.id << " rev " << rule.rev << " (" << rule.category << ", " << rule.where.str() << ")\n";
+      const std::string_view category =
+          match.category >= 0 ? kCategories[static_cast<std::size_t>(match.category)] : rule.category;
+      out << "  ALERT " << rule.id << " rev " << rule.rev << " (" << category << ", " << rule.where.str() << ")\n";
     }
     if (evaluation.matches.empty()) {
       out << "  no alert"
@@ -174,6 +195,117 @@ int run_patterns_explain(const PatternSetLocation& location, std::string_view te
                   : std::string())
           << '\n';
     }
+  }
+  return kExitOk;
+}
+
+namespace {
+
+// YAML single-quoted scalar: any text but a line break, quotes doubled.
+std::string yaml_quoted(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+int run_patterns_learn(const LearnOptions& options, std::ostream& out, std::ostream& err) {
+  // What an operator wrote stays: id, description, severity, examples; rev
+  // goes up when the learned part changes.
+  std::string id = options.lang + ".learned.cues";
+  std::string description =
+      "Learned cues: words and word pairs that weigh towards a threat, in a post that names a protected target and "
+      "that no written rule fired on; for review";
+  std::string severity = "low";
+  int rev = 1;
+  std::string examples;
+  std::string previous_body;
+  if (std::ifstream existing(options.out); existing) {
+    std::stringstream text;
+    text << existing.rdbuf();
+    const std::string content = text.str();
+    try {
+      const YAML::Node learned = YAML::Load(content)["learned"];
+      if (learned) {
+        if (learned["id"]) id = learned["id"].Scalar();
+        if (learned["description"]) description = learned["description"].Scalar();
+        if (learned["severity"]) severity = learned["severity"].Scalar();
+        if (learned["rev"]) rev = learned["rev"].as<int>();
+      }
+    } catch (const YAML::Exception& e) {
+      err << options.out << ":" << e.mark.line + 1 << ": " << e.msg << '\n';
+      return kExitConfigError;
+    }
+    // Examples are copied as written, comments and all.
+    const auto begin = content.find("\n  examples:\n");
+    const auto end = content.find("\n  cues:\n");
+    if (begin != std::string::npos && end != std::string::npos && begin < end) {
+      examples = content.substr(begin + 1, end - begin);
+    }
+    const auto body = content.find("\n  bias:");
+    if (body != std::string::npos) previous_body = content.substr(body);
+  }
+
+  const auto set = load_or_report(options.patterns, err);
+  if (!set) return kExitConfigError;
+  Normalizer normalizer;
+  NormalizedText normalized;
+  Scanner scanner;
+  std::vector<Hit> hits;
+  std::vector<LabelledFile> files;
+  try {
+    for (const auto& path : options.corpus) {
+      auto file = read_labelled_file(path, options.lang);
+      for (auto& post : file.posts) {
+        normalizer.normalize(post.text, normalized);
+        scanner.scan(set, normalized.text, hits);
+        post.names_target = std::any_of(hits.begin(), hits.end(), [&](const Hit& hit) {
+          const PatternEntry& entry = set->patterns()[hit.pattern];
+          return entry.kind == PatternKind::kTarget && !entry.bare_surname;
+        });
+      }
+      if (!file.posts.empty()) files.push_back(std::move(file));
+    }
+    CueLearnerOptions learner;
+    learner.false_alert_budget = options.false_alert_budget;
+    const CueModel model = learn_cues(files, learner);
+
+    std::string body = "\n  bias: " + number(model.bias, 4) + "\n  threshold: " + number(model.threshold, 2) +
+                       "\n  trained_on: " +
+                       yaml_quoted(std::to_string(model.posts) + " labelled posts naming a protected target, in " +
+                                   std::to_string(model.files) + " files; each file left out once: recall " +
+                                   number(model.held_out_recall, 3) + ", false alerts " +
+                                   number(model.held_out_false_alerts, 3) + " at this threshold") +
+                       "\n";
+    std::string cues = "  cues:\n";
+    for (const auto& cue : model.cues) {
+      cues += "    " + yaml_quoted(cue.cue) + ": [" + number(cue.weight, 4) + ", " + cue.category + "]\n";
+    }
+    if (!previous_body.empty() && previous_body != body + examples + cues) ++rev;
+    std::ofstream file(options.out);
+    file << "# Written by `wachtpost patterns learn` from the labelled corpus: rerun it, do not edit the cues by\n"
+         << "# hand. The id, description, severity and examples are kept across runs.\n"
+         << "lang: " << options.lang << "\n"
+         << "learned:\n"
+         << "  id: " << id << "\n"
+         << "  rev: " << rev << "\n"
+         << "  description: " << yaml_quoted(description) << "\n"
+         << "  author: wachtpost patterns learn\n"
+         << "  severity: " << severity << body << examples << cues;
+    if (!file) {
+      err << options.out << ": cannot write\n";
+      return kExitConfigError;
+    }
+    out << options.out << ": " << model.cues.size() << " cues from " << model.posts << " posts naming a target, in "
+        << model.files << " files; threshold " << number(model.threshold, 2) << ", left-out recall "
+        << number(model.held_out_recall, 3) << ", false alerts " << number(model.held_out_false_alerts, 3) << '\n';
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
+    return kExitConfigError;
   }
   return kExitOk;
 }

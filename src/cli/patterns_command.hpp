@@ -1,7 +1,9 @@
 #pragma once
 
 #include <iosfwd>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/pattern_source.hpp"
 
@@ -22,5 +24,18 @@ int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std
 // expression that matched (with file:line), and the verdict per rule.
 int run_patterns_explain(const PatternSetLocation& location, std::string_view text, std::string_view lang,
                          std::ostream& out, std::ostream& err);
+
+struct LearnOptions {
+  PatternSetLocation patterns;  // the set whose targets decide which posts the rule weighs
+  std::string lang;
+  std::string out;  // the learned rule file; its id, examples and rev are kept
+  std::vector<std::string> corpus;
+  double false_alert_budget = 0.02;
+};
+
+// `wachtpost patterns learn`: learns a learned rule's weights from labelled
+// files (rules/cue_learner.hpp) and writes its file; reports the
+// leave-one-file-out recall and false-alert rate at the chosen threshold.
+int run_patterns_learn(const LearnOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace wachtpost

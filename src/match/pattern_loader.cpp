@@ -216,6 +216,7 @@ struct Builder {
   std::vector<ProtectedTarget> targets;
   std::vector<ExclusionContext> exclusions;
   std::vector<PatternEntry> patterns;
+  std::vector<LearnedCues> learned;
   std::set<std::string> rule_ids;
   std::set<std::string> exclusion_ids;
   std::set<std::string> person_ids;
@@ -239,6 +240,7 @@ struct Builder {
   std::string expand(std::string_view expression, const std::string& lang, const SourceLocation& where, int depth = 0);
   void load_rule_file(const RuleSource& source);
   void load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang);
+  void load_learned(const YAML::Node& node, std::string_view file, const std::string& file_lang);
   void load_targets(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_exclusions(const YAML::Node& list, std::string_view file, const std::string& file_lang);
   void load_registry(const RuleSource& source);
@@ -422,7 +424,7 @@ void Builder::load_rule_file(const RuleSource& source) {
     diag.add(top, "a rule file must be a mapping with 'rules', 'targets' or 'exclusions'");
     return;
   }
-  check_keys(root, {"lang", "description", "lexicon", "rules", "targets", "exclusions"}, top, diag, "file");
+  check_keys(root, {"lang", "description", "lexicon", "rules", "targets", "exclusions", "learned"}, top, diag, "file");
   std::string file_lang;
   read_scalar(root, "lang", top, diag, file_lang, false, "file");
   if (const auto list = root["rules"]) {
@@ -434,6 +436,114 @@ void Builder::load_rule_file(const RuleSource& source) {
   }
   if (const auto list = root["targets"]) load_targets(list, file, file_lang);
   if (const auto list = root["exclusions"]) load_exclusions(list, file, file_lang);
+  if (const auto node = root["learned"]) load_learned(node, file, file_lang);
+}
+
+// A learned rule (see rules/learned_cues.hpp), as `wachtpost patterns learn`
+// writes it: the rule's metadata, bias, threshold and `cues:` mapping each
+// word or word pair to [weight, category].
+void Builder::load_learned(const YAML::Node& node, std::string_view file, const std::string& file_lang) {
+  const SourceLocation where = where_of(file, node, 1);
+  if (!node.IsMap()) {
+    diag.add(where, "'learned' must be a mapping");
+    return;
+  }
+  ThreatRule rule;
+  rule.where = where;
+  rule.learned = true;
+  const std::size_t problems_before = problems.size();
+  read_scalar(node, "id", where, diag, rule.id, true, "learned rule");
+  const std::string what = rule.id.empty() ? std::string("learned rule") : "learned rule '" + rule.id + "'";
+  check_keys(node,
+             {"id", "rev", "description", "author", "severity", "bias", "threshold", "trained_on", "examples", "cues"},
+             where, diag, what);
+  if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
+    diag.add(where, what + ": duplicate id (ids must be unique across the set)");
+  }
+  if (file_lang.empty()) diag.add(where, what + ": the file needs a 'lang'");
+  rule.lang = file_lang;
+  std::string text;
+  auto read_number = [&](std::string_view key, auto& out, bool integer) {
+    if (!read_scalar(node, key, where, diag, text, true, what)) return;
+    try {
+      std::size_t used = 0;
+      if (integer) {
+        out = static_cast<std::remove_reference_t<decltype(out)>>(std::stoi(text, &used));
+      } else {
+        out = static_cast<std::remove_reference_t<decltype(out)>>(std::stof(text, &used));
+      }
+      if (used != text.size()) throw std::invalid_argument(std::string(key));
+    } catch (const std::exception&) {
+      diag.add(where_of(file, node[std::string(key)], where.line),
+               what + ": '" + std::string(key) + "' must be a number");
+    }
+  };
+  read_number("rev", rule.rev, true);
+  if (rule.rev < 1) diag.add(where, what + ": 'rev' must be a positive integer");
+  LearnedCues cues;
+  cues.lang = file_lang;
+  read_number("bias", cues.bias, false);
+  read_number("threshold", cues.threshold, false);
+  read_scalar(node, "description", where, diag, rule.description, true, what);
+  read_scalar(node, "author", where, diag, rule.author, true, what);
+  if (read_scalar(node, "severity", where, diag, text, true, what)) {
+    if (auto severity = parse_severity(text)) {
+      rule.severity = *severity;
+    } else {
+      diag.add(where_of(file, node["severity"], where.line),
+               what + ": severity must be critical, high, medium or low, not '" + text + "'");
+    }
+  }
+  if (const auto examples = node["examples"]) {
+    if (!examples.IsMap()) {
+      diag.add(where_of(file, examples, where.line), what + ": 'examples' must have 'positive' and 'negative' lists");
+    } else {
+      check_keys(examples, {"positive", "negative"}, where_of(file, examples, where.line), diag, what + " examples");
+      for (auto& [t, w] : read_list(examples, "positive", where, diag, what)) rule.positive_examples.push_back({t, w});
+      for (auto& [t, w] : read_list(examples, "negative", where, diag, what)) rule.negative_examples.push_back({t, w});
+    }
+  }
+  const YAML::Node list = node["cues"];
+  if (!list || !list.IsMap() || list.size() == 0) {
+    diag.add(where, what + ": 'cues' must map words or word pairs to [weight, category]");
+  } else {
+    cues.weights.reserve(list.size());
+    for (const auto& kv : list) {
+      const SourceLocation cue_where = where_of(file, kv.first, where.line);
+      const std::string cue = kv.first.Scalar();
+      const YAML::Node value = kv.second;
+      const auto category = value.IsSequence() && value.size() == 2 && value[1].IsScalar()
+                                ? std::find(std::begin(kCategories), std::end(kCategories), value[1].Scalar())
+                                : std::end(kCategories);
+      float weight = 0;
+      bool ok = category != std::end(kCategories) && value[0].IsScalar();
+      if (ok) {
+        try {
+          std::size_t used = 0;
+          weight = std::stof(value[0].Scalar(), &used);
+          ok = used == value[0].Scalar().size();
+        } catch (const std::exception&) {
+          ok = false;
+        }
+      }
+      if (!ok || cue.empty()) {
+        diag.add(cue_where, what + ": cue '" + cue + "' must map to [weight, category] with a known category");
+        continue;
+      }
+      const auto index = static_cast<std::uint8_t>(category - std::begin(kCategories));
+      if (!cues.weights.try_emplace(cue, CueWeight{weight, index}).second) {
+        diag.add(cue_where, what + ": cue '" + cue + "' is listed twice");
+      }
+    }
+  }
+  if (problems.size() != problems_before) return;
+  cues.rule = static_cast<std::uint32_t>(rules.size());
+  cues.pattern = static_cast<std::uint32_t>(patterns.size());
+  // Evidence entry: never compiled; the evaluator points the cues it shows at it.
+  add_pattern(PatternKind::kThreat, rules.size(), std::string(), where);
+  rule.category = kCategories[0];  // a learned alert takes the category its cues point at
+  rules.push_back(std::move(rule));
+  learned.push_back(std::move(cues));
 }
 
 void Builder::load_rule(const YAML::Node& node, std::string_view file, const std::string& file_lang) {
@@ -845,9 +955,9 @@ std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input
     if (!database) throw PatternSetError(std::move(builder.problems));
     if (input.cache) input.cache->store(key, database.get());
   }
-  return std::make_shared<const PatternSet>(std::move(builder.rules), std::move(builder.targets),
-                                            std::move(builder.exclusions), std::move(builder.patterns),
-                                            std::move(database), content_hash(input), std::move(builder.notices));
+  return std::make_shared<const PatternSet>(
+      std::move(builder.rules), std::move(builder.targets), std::move(builder.exclusions), std::move(builder.patterns),
+      std::move(builder.learned), std::move(database), content_hash(input), std::move(builder.notices));
 }
 
 }  // namespace wachtpost

@@ -4,11 +4,13 @@ namespace wachtpost {
 
 PatternSet::PatternSet(std::vector<ThreatRule> rules, std::vector<ProtectedTarget> targets,
                        std::vector<ExclusionContext> exclusions, std::vector<PatternEntry> patterns,
-                       HsDatabase database, std::string hash, std::vector<std::string> notices)
+                       std::vector<LearnedCues> learned, HsDatabase database, std::string hash,
+                       std::vector<std::string> notices)
     : rules_(std::move(rules)),
       targets_(std::move(targets)),
       exclusions_(std::move(exclusions)),
       patterns_(std::move(patterns)),
+      learned_(std::move(learned)),
       database_(std::move(database)),
       hash_(std::move(hash)),
       notices_(std::move(notices)) {}

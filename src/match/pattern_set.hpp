@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rules/learned_cues.hpp"
 #include "rules/rule.hpp"
 
 namespace wachtpost {
@@ -27,12 +28,14 @@ class PatternSet {
  public:
   PatternSet(std::vector<ThreatRule> rules, std::vector<ProtectedTarget> targets,
              std::vector<ExclusionContext> exclusions, std::vector<PatternEntry> patterns,
-             HsDatabase database, std::string hash, std::vector<std::string> notices);
+             std::vector<LearnedCues> learned, HsDatabase database, std::string hash, std::vector<std::string> notices);
 
   [[nodiscard]] std::span<const ThreatRule> rules() const { return rules_; }
   [[nodiscard]] std::span<const ProtectedTarget> targets() const { return targets_; }
   [[nodiscard]] std::span<const ExclusionContext> exclusions() const { return exclusions_; }
   [[nodiscard]] std::span<const PatternEntry> patterns() const { return patterns_; }
+  // Learned rules, one per language at most (rules/learned_cues.hpp).
+  [[nodiscard]] std::span<const LearnedCues> learned() const { return learned_; }
   [[nodiscard]] const hs_database_t* database() const { return database_.get(); }
   // Content hash of every source the set was built from ("sha256:" + 16 hex).
   [[nodiscard]] std::string_view hash() const { return hash_; }
@@ -45,6 +48,7 @@ class PatternSet {
   std::vector<ProtectedTarget> targets_;
   std::vector<ExclusionContext> exclusions_;
   std::vector<PatternEntry> patterns_;
+  std::vector<LearnedCues> learned_;
   HsDatabase database_;
   std::string hash_;
   std::vector<std::string> notices_;

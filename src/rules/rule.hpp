@@ -63,6 +63,9 @@ struct ThreatRule {
   std::vector<RuleExample> positive_examples;
   std::vector<RuleExample> negative_examples;
   SourceLocation where;
+  // A learned rule (rules/learned_cues.hpp): weighs a post only when no
+  // written rule fired on it; its category comes from its cues.
+  bool learned = false;
 };
 
 // Something a threat must point at to matter to this desk.

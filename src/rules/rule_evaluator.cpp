@@ -1,6 +1,7 @@
 #include "rules/rule_evaluator.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace wachtpost {
 
@@ -139,14 +140,22 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
       case PatternKind::kThreatPart: parts_.push_back(i); break;
     }
   }
-  if (targets_.empty() || (threats_.empty() && parts_.empty())) return;  // the common case: nothing to weigh
+  // The common case: no protected target, or nothing that could threaten one.
+  if (targets_.empty() || (threats_.empty() && parts_.empty() && set.learned().empty())) return;
   drop_unsupported_surnames(set, normalized, hits);
   if (targets_.empty()) return;
   out.hits.assign(hits.begin(), hits.end());
   if (!parts_.empty()) join_sequences(set, normalized, out);
-  if (threats_.empty()) return;
+  if (!threats_.empty()) evaluate_threats(set, normalized, post_lang, out);
+  // Only where no written rule fired: a learned rule adds reach, not a second alert.
+  if (out.matches.empty() && !set.learned().empty()) weigh_learned(set, normalized, post_lang, out);
+}
+
+void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                                     RuleEvaluation& out) {
+  const auto patterns = set.patterns();
   find_quotes(normalized);
-  hits = out.hits;
+  const std::span<const Hit> hits = out.hits;
 
   // Group threat hits by rule, in text order within a rule.
   std::sort(threats_.begin(), threats_.end(), [&](std::uint32_t a, std::uint32_t b) {
@@ -260,6 +269,71 @@ std::uint32_t RuleEvaluator::referred_target(const PatternSet& set, std::string_
     return found != kNoTarget;
   });
   return found;
+}
+
+float RuleEvaluator::learned_score(const LearnedCues& model, std::string_view normalized) {
+  float score = model.bias;
+  cues_seen_.clear();
+  for_each_cue(normalized, cue_pair_, [&](std::string_view cue, std::uint32_t, std::uint32_t) {
+    const CueWeight* weight = model.find(cue);
+    if (weight == nullptr || std::find(cues_seen_.begin(), cues_seen_.end(), weight) != cues_seen_.end()) return;
+    cues_seen_.push_back(weight);
+    score += weight->weight;
+  });
+  return score;
+}
+
+// Sums the learned weights of the post's cues (each once); at or above the
+// threshold, the rule fires on every target of the post, with the heaviest
+// cues that do not overlap as its evidence. With no language given, the
+// language whose weights say most wins.
+void RuleEvaluator::weigh_learned(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                                  RuleEvaluation& out) {
+  constexpr std::size_t kEvidenceCues = 5;
+  const LearnedCues* best = nullptr;
+  float best_score = 0;
+  for (const LearnedCues& model : set.learned()) {
+    if (!post_lang.empty() && model.lang != post_lang) continue;
+    const float score = learned_score(model, normalized);
+    if (score >= model.threshold && (best == nullptr || score > best_score)) {
+      best = &model;
+      best_score = score;
+    }
+  }
+  if (best == nullptr) return;
+  std::array<float, std::size(kCategories)> by_category{};
+  cues_seen_.clear();
+  cues_.clear();
+  for_each_cue(normalized, cue_pair_, [&](std::string_view cue, std::uint32_t from, std::uint32_t to) {
+    const CueWeight* weight = best->find(cue);
+    if (weight == nullptr || weight->weight <= 0 ||
+        std::find(cues_seen_.begin(), cues_seen_.end(), weight) != cues_seen_.end()) {
+      return;
+    }
+    cues_seen_.push_back(weight);
+    cues_.push_back({from, to, weight->weight, weight->category});
+  });
+  std::stable_sort(cues_.begin(), cues_.end(),
+                   [](const WeighedCue& a, const WeighedCue& b) { return a.weight > b.weight; });
+  const auto begin = static_cast<std::uint32_t>(out.hit_indices.size());
+  std::size_t shown = 0;
+  const auto first_cue = static_cast<std::uint32_t>(out.hits.size());
+  for (const WeighedCue& cue : cues_) {
+    if (shown == kEvidenceCues) break;
+    const bool overlaps = std::any_of(out.hits.begin() + first_cue, out.hits.end(),
+                                      [&](const Hit& h) { return cue.from < h.to && h.from < cue.to; });
+    if (overlaps) continue;
+    out.hit_indices.push_back(static_cast<std::uint32_t>(out.hits.size()));
+    out.hits.push_back({best->pattern, cue.from, cue.to});
+    // The category is the one the cues shown as evidence point at, not the
+    // many light ones ("mijn", "we") that ride along.
+    by_category[cue.category] += cue.weight;
+    ++shown;
+  }
+  out.hit_indices.insert(out.hit_indices.end(), targets_.begin(), targets_.end());
+  const auto category =
+      static_cast<std::int8_t>(std::max_element(by_category.begin(), by_category.end()) - by_category.begin());
+  out.matches.push_back({best->rule, begin, static_cast<std::uint32_t>(out.hit_indices.size()), category, best_score});
 }
 
 // Quoted speech: a threat someone received, read or heard, passed on

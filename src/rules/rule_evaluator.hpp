@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@ struct RuleMatch {
   std::uint32_t rule = 0;
   std::uint32_t begin = 0;
   std::uint32_t end = 0;
+  std::int8_t category = -1;  // a learned rule's: index into kCategories; -1: the rule's own
+  float score = 0;            // a learned rule's sum of cue weights
 };
 
 struct RuleEvaluation {
@@ -48,17 +51,32 @@ class RuleEvaluator {
   void evaluate(const PatternSet& set, std::string_view normalized, std::span<const Hit> hits,
                 std::string_view post_lang, RuleEvaluation& out);
 
+  // A learned rule's score for a normalised text: its bias plus the weight of
+  // each distinct cue (rules/learned_cues.hpp).
+  float learned_score(const LearnedCues& model, std::string_view normalized);
+
  private:
   std::vector<std::uint32_t> threats_;
   std::vector<std::uint32_t> targets_;
   std::vector<std::uint32_t> exclusions_;
   std::vector<std::uint32_t> chosen_targets_;
   std::vector<std::uint32_t> parts_;
+  std::string cue_pair_;                     // scratch for word pairs
+  std::vector<const CueWeight*> cues_seen_;  // each cue counts once per post
+  struct WeighedCue {
+    std::uint32_t from;
+    std::uint32_t to;
+    float weight;
+    std::uint8_t category;
+  };
+  std::vector<WeighedCue> cues_;
 
   using Quote = std::pair<std::uint32_t, std::uint32_t>;  // [from, to) between the marks
   std::vector<Quote> quotes_;                             // quoted speech of the post
   std::vector<Quote> all_quotes_;                         // every quoted span, scare quotes too
 
+  void evaluate_threats(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                        RuleEvaluation& out);
   void find_quotes(std::string_view text);
   [[nodiscard]] bool inside_quote(const Hit& hit) const;
   [[nodiscard]] const Quote* quote_opened_by(const Hit& hit) const;
@@ -71,6 +89,8 @@ class RuleEvaluator {
   void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,
                       std::size_t next, RuleEvaluation& out);
 
+  void weigh_learned(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                     RuleEvaluation& out);
   void drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,
                           RuleEvaluation& out) const;
 };

@@ -23,6 +23,16 @@ PostVerdict PostProcessor::process(const std::shared_ptr<const PatternSet>& set,
   Normalizer::for_each_further_reading(normalized_, collapsed_, [&](const NormalizedText& reading) {
     evaluate_reading(set, post, reading, detected_at, first_alert, alerts);
   });
+  // A learned rule only weighs posts no written rule fired on, in any reading.
+  const auto rules = set->rules();
+  auto is_learned = [&](const Alert& a) {
+    return std::any_of(rules.begin(), rules.end(), [&](const ThreatRule& r) { return r.learned && r.id == a.rule; });
+  };
+  const auto mine = alerts.begin() + static_cast<std::ptrdiff_t>(first_alert);
+  if (std::any_of(mine, alerts.end(), is_learned) &&
+      std::any_of(mine, alerts.end(), [&](const Alert& a) { return !is_learned(a); })) {
+    alerts.erase(std::remove_if(mine, alerts.end(), is_learned), alerts.end());
+  }
   return PostVerdict::kScanned;
 }
 
@@ -53,7 +63,8 @@ Alert PostProcessor::build_alert(const PatternSet& set, const RuleMatch& match, 
   alert.detected_at = detected_at;
   alert.lang = post.lang;
   alert.severity = rule.severity;
-  alert.category = rule.category;
+  alert.category =
+      match.category >= 0 ? std::string(kCategories[static_cast<std::size_t>(match.category)]) : rule.category;
   alert.rule = rule.id;
   alert.rule_rev = rule.rev;
   alert.rule_description = rule.description;

@@ -93,3 +93,62 @@ TEST(PatternsCommand, ExplainShowsNormalisedTextEveryMatchAndTheVerdict) {
   EXPECT_NE(silenced.out.find("no alert (1 threat match(es) silenced by an exclusion)"), std::string::npos)
       << silenced.out;
 }
+
+TEST(PatternsCommand, LearnWritesTheLearnedRuleAndKeepsWhatTheOperatorWrote) {
+  const auto dir = std::filesystem::temp_directory_path() / ("wachtpost-plearn-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "rules");
+  {
+    std::ofstream out(dir / "rules" / "targets.yaml");
+    out << "lang: nl\n"
+           "targets:\n  - role: mayor\n    terms: ['burgemeester']\n"
+           "rules:\n"
+           "  - id: t.kill\n    rev: 1\n    description: d\n    author: a\n    category: death_threat\n"
+           "    severity: high\n    threat: ['afmaken']\n";
+  }
+  auto write_corpus = [&](const std::string& name, const std::vector<std::pair<std::string, bool>>& posts) {
+    std::ofstream out(dir / name);
+    for (const auto& [text, alert] : posts) {
+      out << R"({"lang":"nl","visibility":"public","text":")" << text << R"(","expect":{"alert":)"
+          << (alert ? R"(true,"category":"arson_or_explosive")" : "false") << "}}\n";
+    }
+  };
+  for (const std::string name : {"a.ndjson", "b.ndjson", "c.ndjson"}) {
+    write_corpus(name, {{"burgemeester vannacht een vuurtje", true},
+                        {"burgemeester benzine bij de deur", true},
+                        {"burgemeester opent de markt", false},
+                        {"burgemeester knipt een lint", false},
+                        {"buurman vannacht een vuurtje", false}});  // names no target: not learned from
+  }
+  const std::string out_file = (dir / "rules" / "learned.yaml").string();
+  const std::string learn = "patterns learn --lang nl --patterns " + (dir / "rules").string() + " --out " + out_file +
+                            " " + (dir / "a.ndjson").string() + " " + (dir / "b.ndjson").string() + " " +
+                            (dir / "c.ndjson").string();
+  const auto first = run_wachtpost(learn);
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("from 12 posts naming a target, in 3 files"), std::string::npos) << first.out;
+  std::string written = wachtpost::testing::read_file(out_file);
+  EXPECT_NE(written.find("  id: nl.learned.cues\n  rev: 1\n"), std::string::npos) << written;
+  EXPECT_NE(written.find("    'vuurtje': ["), std::string::npos) << written;
+  EXPECT_EQ(written.find("buurman"), std::string::npos) << written;
+
+  // The operator adds examples; relearning on the same corpus keeps them and the rev.
+  const std::string examples =
+      "  examples:\n    positive: ['burgemeester, vuurtje vannacht', 'burgemeester, benzine bij de deur']\n"
+      "    negative: ['burgemeester opent de markt', 'buurman, vuurtje vannacht']\n";
+  written.insert(written.find("  cues:\n"), examples);
+  { std::ofstream(out_file) << written; }
+  const auto again = run_wachtpost(learn);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(wachtpost::testing::read_file(out_file), written);
+  const auto test = run_wachtpost("patterns test " + (dir / "rules").string());
+  EXPECT_EQ(test.exit_code, 0) << test.err << test.out;
+
+  // A changed corpus changes the weights: the rev goes up, the examples stay.
+  write_corpus("c.ndjson", {{"burgemeester molotov vannacht", true}, {"burgemeester bakt taart", false}});
+  const auto changed = run_wachtpost(learn);
+  EXPECT_EQ(changed.exit_code, 0) << changed.err;
+  const std::string relearned = wachtpost::testing::read_file(out_file);
+  EXPECT_NE(relearned.find("  rev: 2\n"), std::string::npos) << relearned;
+  EXPECT_NE(relearned.find(examples), std::string::npos) << relearned;
+  std::filesystem::remove_all(dir);
+}
