@@ -454,9 +454,10 @@ void Builder::load_learned(const YAML::Node& node, std::string_view file, const 
   const std::size_t problems_before = problems.size();
   read_scalar(node, "id", where, diag, rule.id, true, "learned rule");
   const std::string what = rule.id.empty() ? std::string("learned rule") : "learned rule '" + rule.id + "'";
-  check_keys(node,
-             {"id", "rev", "description", "author", "severity", "bias", "threshold", "trained_on", "examples", "cues"},
-             where, diag, what);
+  check_keys(
+      node,
+      {"id", "rev", "description", "author", "severity", "bias", "threshold", "veto", "trained_on", "examples", "cues"},
+      where, diag, what);
   if (!rule.id.empty() && !rule_ids.insert(rule.id).second) {
     diag.add(where, what + ": duplicate id (ids must be unique across the set)");
   }
@@ -484,6 +485,7 @@ void Builder::load_learned(const YAML::Node& node, std::string_view file, const 
   cues.lang = file_lang;
   read_number("bias", cues.bias, false);
   read_number("threshold", cues.threshold, false);
+  if (node["veto"]) read_number("veto", cues.veto, false);
   read_scalar(node, "description", where, diag, rule.description, true, what);
   read_scalar(node, "author", where, diag, rule.author, true, what);
   if (read_scalar(node, "severity", where, diag, text, true, what)) {

@@ -139,7 +139,9 @@ Weights train(const std::vector<Example>& examples, std::size_t vocabulary, std:
 }  // namespace
 
 CueModel learn_cues(const std::vector<LabelledFile>& files, const CueLearnerOptions& options) {
-  if (files.size() < 2) throw std::runtime_error("learning needs at least two labelled files (one is left out)");
+  if (std::count_if(files.begin(), files.end(), [](const LabelledFile& f) { return !f.teach_only; }) < 2) {
+    throw std::runtime_error("learning needs at least two labelled files (one is left out)");
+  }
   Vocabulary vocabulary;
   const std::vector<Example> examples = featurise(files, vocabulary);
   const std::size_t size = vocabulary.cues.size();
@@ -147,15 +149,17 @@ CueModel learn_cues(const std::vector<LabelledFile>& files, const CueLearnerOpti
   // Left-out scores; a post that is not public never alerts.
   std::vector<double> held_out(examples.size(), -HUGE_VAL);
   for (std::size_t f = 0; f < files.size(); ++f) {
+    if (files[f].teach_only) continue;
     const Weights weights = train(examples, size, f, options);
     for (std::size_t i = 0; i < examples.size(); ++i) {
       if (examples[i].file == f && examples[i].is_public) held_out[i] = weights.score(examples[i]);
     }
   }
+  auto counted = [&](const Example& e) { return e.is_public && !files[e.file].teach_only; };
   const auto positives = static_cast<double>(
-      std::count_if(examples.begin(), examples.end(), [](const Example& e) { return e.alert && e.is_public; }));
+      std::count_if(examples.begin(), examples.end(), [&](const Example& e) { return e.alert && counted(e); }));
   const auto negatives = static_cast<double>(
-      std::count_if(examples.begin(), examples.end(), [](const Example& e) { return !e.alert && e.is_public; }));
+      std::count_if(examples.begin(), examples.end(), [&](const Example& e) { return !e.alert && counted(e); }));
   if (positives == 0 || negatives == 0) throw std::runtime_error("learning needs both threats and harmless posts");
   CueModel model;
   constexpr double kLowest = -2.0;
@@ -165,7 +169,7 @@ CueModel learn_cues(const std::vector<LabelledFile>& files, const CueLearnerOpti
     double found = 0;
     double false_alerts = 0;
     for (std::size_t i = 0; i < examples.size(); ++i) {
-      if (!examples[i].is_public || held_out[i] < threshold) continue;
+      if (!counted(examples[i]) || held_out[i] < threshold) continue;
       (examples[i].alert ? found : false_alerts) += 1;
     }
     if (false_alerts / negatives <= options.false_alert_budget) {
@@ -175,6 +179,19 @@ CueModel learn_cues(const std::vector<LabelledFile>& files, const CueLearnerOpti
       break;
     }
   }
+
+  std::vector<double> threat_scores;
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    if (examples[i].alert && counted(examples[i])) threat_scores.push_back(held_out[i]);
+  }
+  std::sort(threat_scores.begin(), threat_scores.end());
+  const auto vetoed =
+      static_cast<std::size_t>(std::floor(options.veto_budget * static_cast<double>(threat_scores.size())));
+  model.veto = static_cast<float>(std::floor(threat_scores[vetoed] * 100.0) / 100.0);
+  model.held_out_vetoed_threats = static_cast<double>(std::lower_bound(threat_scores.begin(), threat_scores.end(),
+                                                                       static_cast<double>(model.veto)) -
+                                                      threat_scores.begin()) /
+                                  static_cast<double>(threat_scores.size());
 
   const Weights weights = train(examples, size, SIZE_MAX, options);
   model.bias = static_cast<float>(weights.bias);

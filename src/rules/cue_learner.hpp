@@ -30,6 +30,9 @@ struct LabelledPost {
 struct LabelledFile {
   std::string name;
   std::vector<LabelledPost> posts;
+  // Learned from in every round but never left out or counted: examples
+  // written to teach, not drawn like the posts the rule will weigh.
+  bool teach_only = false;
 };
 
 // Reads one labelled NDJSON file, keeping posts of language `lang`.
@@ -37,8 +40,10 @@ struct LabelledFile {
 LabelledFile read_labelled_file(const std::filesystem::path& path, const std::string& lang);
 
 struct CueLearnerOptions {
-  std::uint32_t min_posts = 2;  // a cue seen in fewer training posts is left out
-  double l2 = 1e-3;             // weight decay
+  // Share of left-out threats a veto may silence (see CueModel::veto).
+  double veto_budget = 0.002;
+  std::uint32_t min_posts = 3;  // a cue seen in fewer training posts is left out
+  double l2 = 1e-2;             // weight decay
   double rate = 0.1;            // step size
   int epochs = 15;
   double false_alert_budget = 0.02;  // on left-out negatives
@@ -54,11 +59,16 @@ struct LearnedCue {
 struct CueModel {
   float bias = 0;
   float threshold = 0;
+  // Below this score a written rule's alert is taken back: the words around
+  // it are those of harmless posts ("as a junior lawyer ... killing me").
+  // Set where at most `veto_budget` of the left-out threats score lower.
+  float veto = 0;
   std::vector<LearnedCue> cues;  // sorted by cue
   // Leave-one-file-out figures at `threshold`, over the posts that name a
   // protected target (the others never reach the rule).
   double held_out_recall = 0;
   double held_out_false_alerts = 0;
+  double held_out_vetoed_threats = 0;  // share of left-out threats scoring below `veto`
   std::size_t posts = 0;
   std::size_t files = 0;
 };

@@ -12,6 +12,7 @@
 // the highlighted matches. It never looks at the author.
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,6 +40,7 @@ struct LearnedCues {
   std::string lang;
   float bias = 0;
   float threshold = 0;
+  float veto = -HUGE_VALF;  // a written rule's alert on a post scoring below this is taken back
   std::unordered_map<std::string, CueWeight, StringHash, std::equal_to<>> weights;
 
   [[nodiscard]] const CueWeight* find(std::string_view cue) const {

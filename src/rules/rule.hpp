@@ -125,10 +125,10 @@ struct PatternEntry {
   std::uint32_t owner = 0;  // index into rules(), targets(), exclusions(), or patterns() for a part
   std::string expression;   // as compiled; empty for a threat sequence
   SourceLocation where;
-  std::uint8_t part = 0;       // kThreatPart: position in its sequence
-  std::uint8_t parts = 0;      // threat sequence: number of parts (0: a plain expression)
-  std::uint8_t gap_words = 0;  // threat sequence: words allowed between two parts
-  bool ordered = true;         // threat sequence: " ... " (true) or " && " (false)
+  std::uint8_t part = 0;                      // kThreatPart: position in its sequence
+  std::uint8_t parts = 0;                     // threat sequence: number of parts (0: a plain expression)
+  std::uint8_t gap_words = 0;                 // threat sequence: words allowed between two parts
+  bool ordered = true;                        // threat sequence: " ... " (true) or " && " (false)
   ObjectTarget object = ObjectTarget::kNone;  // plain threat: must its target be its object?
   // Target: a registered person's bare surname ("Jansen", "Van Dam"). Many
   // people share it, so it names the person only when the post also names

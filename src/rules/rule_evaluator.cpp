@@ -147,8 +147,30 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   out.hits.assign(hits.begin(), hits.end());
   if (!parts_.empty()) join_sequences(set, normalized, out);
   if (!threats_.empty()) evaluate_threats(set, normalized, post_lang, out);
-  // Only where no written rule fired: a learned rule adds reach, not a second alert.
-  if (out.matches.empty() && !set.learned().empty()) weigh_learned(set, normalized, post_lang, out);
+  if (!out.matches.empty()) {
+    veto_written(set, normalized, post_lang, out);
+  } else if (!set.learned().empty()) {
+    // Only where no written rule fired: a learned rule adds reach, not a second alert.
+    weigh_learned(set, normalized, post_lang, out);
+  }
+}
+
+// A written rule fires on its words alone; the learned weights of the whole
+// post are a second opinion. Where they fall below the veto (a score only
+// about one threat in a hundred sinks to: "as a junior lawyer ... slowly
+// killing me", "afgemaakt in de zittingszaal ... wat een pleidooi"), the
+// post reads like the harmless ones and its alerts are taken back.
+void RuleEvaluator::veto_written(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                                 RuleEvaluation& out) {
+  if (post_lang.empty()) return;
+  for (const LearnedCues& model : set.learned()) {
+    if (model.lang != post_lang) continue;
+    if (learned_score(model, normalized) < model.veto) {
+      out.suppressed += static_cast<std::uint32_t>(out.matches.size());
+      out.matches.clear();
+    }
+    return;
+  }
 }
 
 void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view normalized, std::string_view post_lang,

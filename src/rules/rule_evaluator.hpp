@@ -89,6 +89,8 @@ class RuleEvaluator {
   void join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence, std::size_t run,
                       std::size_t next, RuleEvaluation& out);
 
+  void veto_written(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
+                    RuleEvaluation& out);
   void weigh_learned(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
                      RuleEvaluation& out);
   void drop_same_evidence(const PatternSet& set, std::span<const Hit> hits, std::string_view post_lang,

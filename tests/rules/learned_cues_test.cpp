@@ -49,12 +49,14 @@ const char* const kLearned =
     "  severity: low\n"
     "  bias: -0.5\n"
     "  threshold: 1.0\n"
+    "  veto: -2.5\n"
     "  cues:\n"
     "    hekken: [1.0, violence]\n"
     "    klimmen: [0.5, violence]\n"
     "    'om te': [0.3, arson_or_explosive]\n"
     "    vuurtje: [2.0, arson_or_explosive]\n"
-    "    bibliotheek: [-2.0, violence]\n";
+    "    bibliotheek: [-2.0, violence]\n"
+    "    zittingszaal: [-2.5, violence]\n";
 
 std::vector<Alert> alerts_for(const std::shared_ptr<const PatternSet>& set, std::string_view text,
                               std::string_view lang = "nl") {
@@ -123,6 +125,15 @@ TEST(LearnedCues, RuleWeighsOnlyPostsThatNameATargetAndNoWrittenRuleFiredOn) {
   EXPECT_TRUE(alerts_for(set, "Burgemeester, hekken zijn er om te klimmen.", "en").empty());
 }
 
+TEST(LearnedCues, PostThatReadsLikeTheHarmlessOnesTakesBackAWrittenRulesAlert) {
+  const auto set = learned_set();
+  // -0.5 - 2.5 = -3.0, below the veto: the words around "afmaken" are those of harmless posts.
+  EXPECT_TRUE(alerts_for(set, "De advocaat ging de burgemeester afmaken in de zittingszaal").empty());
+  // -0.5 - 2.0 = -2.5: not below it.
+  EXPECT_EQ(alerts_for(set, "Ik ga de burgemeester afmaken bij de bibliotheek").size(), 1U);
+  EXPECT_EQ(alerts_for(set, "Ik ga de burgemeester afmaken").size(), 1U);
+}
+
 TEST(LearnedCues, BrokenLearnedRuleIsRefusedWithFileAndLine) {
   const std::string bad = std::string(kLearned) + "    brand: [1.0, arson]\n    rook: 2\n";
   try {
@@ -130,8 +141,8 @@ TEST(LearnedCues, BrokenLearnedRuleIsRefusedWithFileAndLine) {
     ADD_FAILURE() << "accepted";
   } catch (const PatternSetError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("learned.yaml:16: learned rule 'nl.learned.cues': cue 'brand'"), std::string::npos) << what;
-    EXPECT_NE(what.find("learned.yaml:17: learned rule 'nl.learned.cues': cue 'rook'"), std::string::npos) << what;
+    EXPECT_NE(what.find("learned.yaml:18: learned rule 'nl.learned.cues': cue 'brand'"), std::string::npos) << what;
+    EXPECT_NE(what.find("learned.yaml:19: learned rule 'nl.learned.cues': cue 'rook'"), std::string::npos) << what;
   }
   const std::string no_threshold =
       std::string(kLearned).replace(std::string(kLearned).find("  threshold: 1.0\n"), 17, "");
@@ -178,6 +189,14 @@ TEST(CueLearner, LearnsWeightsAndAThresholdFromFilesItLeftOut) {
   ASSERT_EQ(again.cues.size(), model.cues.size());
   for (std::size_t i = 0; i < model.cues.size(); ++i) EXPECT_EQ(again.cues[i].weight, model.cues[i].weight);
   EXPECT_THROW((void)learn_cues({labelled("a", 0)}), std::runtime_error);
+
+  // Teaching examples are learned from but never left out nor counted.
+  LabelledFile teach = labelled("t", 0);
+  teach.teach_only = true;
+  const CueModel taught = learn_cues({labelled("a", 0), labelled("b", 1), teach});
+  EXPECT_EQ(taught.posts, 24U);
+  EXPECT_EQ(taught.files, 3U);
+  EXPECT_THROW((void)learn_cues({labelled("a", 0), teach}), std::runtime_error);
 }
 
 TEST(CueLearner, UnreadableLineIsNamedWithFileAndLine) {
