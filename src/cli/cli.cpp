@@ -25,6 +25,17 @@ void add_pattern_flags(CLI::App& command, PatternSetLocation& location) {
       ->check(CLI::ExistingFile);
 }
 
+void add_serve_flags(CLI::App& command, ServeOptions& serve) {
+  command
+      .add_option("--http-addr", serve.http_addr,
+                  "Desk, alert feed (SSE) and probes, host:port; empty: none (binds loopback unless told otherwise)")
+      ->capture_default_str();
+  command.add_option("--metrics-addr", serve.metrics_addr, "Prometheus /metrics, host:port; empty: none")
+      ->capture_default_str();
+  command.add_option("--tokens", serve.tokens_file, "Desk tokens, lines name:token (the feed needs one)")
+      ->check(CLI::ExistingFile);
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -109,6 +120,7 @@ int run_cli(int argc, char** argv) {
                           "(default: $WACHTPOST_INSTANCE, else the host name)");
   run_command->add_flag("--exit-at-eof", run.exit_at_eof,
                         "Stop cleanly once every assigned partition is at its end (tests, benchmarks)");
+  add_serve_flags(*run_command, run.serve);
 
   DemoOptions demo;
   auto* demo_command = app.add_subcommand(
@@ -119,6 +131,7 @@ int run_cli(int argc, char** argv) {
   demo_command->add_option("--loops", demo.loops, "Passes over the sample stream (0: until Ctrl-C)")
       ->capture_default_str();
   demo_command->add_option("--workers", demo.workers, "Worker threads (0: one per core)")->capture_default_str();
+  add_serve_flags(*demo_command, demo.serve);
 
   TopicsApplyOptions topics_apply;
   auto* topics_command = app.add_subcommand("topics", "Kafka topics of topics/topics.yaml on a real cluster");

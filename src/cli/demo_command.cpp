@@ -7,13 +7,14 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "cli/cli.hpp"
 #include "cli/demo_inputs.hpp"
 #include "cli/run_command.hpp"
+#include "cli/serving.hpp"
 #include "match/database_cache.hpp"
 #include "match/embedded_patterns.hpp"
 #include "match/pattern_loader.hpp"
@@ -41,8 +42,8 @@ std::string with_pass_suffix(std::string_view line, unsigned pass) {
 }
 
 // Returns the end offset of each partition once everything is written.
-std::map<std::int32_t, std::int64_t> feed(const std::string& bootstrap, const std::string& topic,
-                                          int partitions, const DemoOptions& options, const std::atomic<bool>& stop) {
+std::map<std::int32_t, std::int64_t> feed(const std::string& bootstrap, const std::string& topic, int partitions,
+                                          const DemoOptions& options, const std::atomic<bool>& stop) {
   KafkaConf conf(rd_kafka_conf_new());
   char reason[512];
   rd_kafka_conf_set(conf.get(), "bootstrap.servers", bootstrap.c_str(), reason, sizeof reason);
@@ -107,12 +108,22 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   try {
     const auto embedded = embedded_pattern_sources();
     const DatabaseCache cache = DatabaseCache::from_environment();
-    stream.pattern_set = build_pattern_set(
-        {embedded, RuleSource{"protected.example.yaml", demo_registry()}, utc_today(), &cache});
+    stream.pattern_set =
+        build_pattern_set({embedded, RuleSource{"protected.example.yaml", demo_registry()}, utc_today(), &cache});
   } catch (const std::exception& e) {
     err << "wachtpost demo: " << e.what() << '\n';
     return kExitConfigError;
   }
+
+  std::unique_ptr<Serving> serving;
+  try {
+    serving = std::make_unique<Serving>(options.serve, *stream.pattern_set);
+  } catch (const std::exception& e) {
+    err << "wachtpost demo: " << e.what() << '\n';
+    return kExitConfigError;
+  }
+  stream.metrics = serving->metrics();
+  stream.on_assignment = [&serving](bool assigned) { serving->set_ready(assigned); };
 
   MockCluster cluster(3);
   cluster.create_topics(topics);
@@ -127,9 +138,11 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   stream.config.workers = options.workers;
   stream.config.batch_max_ms = 100;  // a small demo stream: favour latency
   stream.instance = "demo";
-  stream.on_alert_committed = [&out](std::string_view json) {
+  stream.on_alert_committed = [&out, &serving](std::string_view json, std::string_view alert_id,
+                                               std::string_view rule) {
     out << json << '\n';
     out.flush();
+    serving->publish(json, alert_id, rule);
   };
   StreamProcessor processor(std::move(stream));
   running.store(&processor);

@@ -10,6 +10,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/pattern_source.hpp"
+#include "cli/serving.hpp"
 #include "runtime/run_config.hpp"
 #include "runtime/stream_processor.hpp"
 
@@ -80,7 +81,6 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
   }
   for (const auto& notice : stream.pattern_set->notices()) spdlog::info("note: {}", notice);
   spdlog::info("{}", describe(*stream.pattern_set));
-
   // Signals are blocked before any thread starts, so only the watcher sees them.
   std::atomic<StreamProcessor*> running{nullptr};
   const StopSignals signals(
@@ -88,6 +88,20 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
         if (StreamProcessor* processor = running.load()) processor->request_stop();
       },
       stream.config.shutdown_timeout_ms);
+  // After the signals are blocked: the metrics and desk threads must not take SIGTERM.
+  std::unique_ptr<Serving> serving;
+  try {
+    serving = std::make_unique<Serving>(options.serve, *stream.pattern_set);
+  } catch (const std::exception& e) {
+    err << "wachtpost run: " << e.what() << '\n';
+    return kExitConfigError;
+  }
+  stream.metrics = serving->metrics();
+  stream.on_assignment = [&serving](bool assigned) { serving->set_ready(assigned); };
+  stream.on_alert_committed = [&serving](std::string_view json, std::string_view alert_id, std::string_view rule) {
+    serving->publish(json, alert_id, rule);
+  };
+
   StreamProcessor processor(std::move(stream));
   running.store(&processor);
   try {

@@ -9,6 +9,13 @@
 
 namespace wachtpost {
 
+// The desk and the dashboards, for `run` and `demo`.
+struct ServeOptions {
+  std::string http_addr = "127.0.0.1:8080";     // empty: no desk
+  std::string metrics_addr = "127.0.0.1:9464";  // empty: no metrics
+  std::string tokens_file;                      // empty: the feed refuses everyone
+};
+
 // `wachtpost run`: the config file, then these flags on top of it.
 struct RunOptions {
   std::string config_file;  // empty: defaults and flags only
@@ -21,15 +28,17 @@ struct RunOptions {
   std::optional<std::string> protected_file;
   std::string instance;  // empty: $WACHTPOST_INSTANCE, else the host name
   bool exit_at_eof = false;
+  ServeOptions serve;
 };
 
 int run_stream(const RunOptions& options, std::ostream& out, std::ostream& err);
 
 // `wachtpost demo`: an in-process mock cluster, a feeder and the processor.
 struct DemoOptions {
-  unsigned rate = 20;     // posts per second
-  unsigned loops = 0;     // passes over the sample stream; 0: until stopped
-  unsigned workers = 0;   // 0: one per core
+  unsigned rate = 20;    // posts per second
+  unsigned loops = 0;    // passes over the sample stream; 0: until stopped
+  unsigned workers = 0;  // 0: one per core
+  ServeOptions serve;
 };
 
 int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err);

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -27,7 +27,9 @@ std::string error_text(const rd_kafka_error_t* error) {
   return std::string(rd_kafka_error_name(error)) + ": " + rd_kafka_error_string(error);
 }
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what);
+}
 
 void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char reason[512];
@@ -158,6 +160,8 @@ struct StreamProcessor::Batch {
     std::vector<std::string> alert_json;
     std::vector<std::string> alert_ids;
     std::vector<std::string> alert_keys;
+    std::vector<AlertLabels> alert_labels;
+    std::vector<std::string> alert_rules;
   };
   static PostProcessorOptions processor_options(const StreamOptions& options) {
     PostProcessorOptions out;
@@ -173,6 +177,7 @@ struct StreamProcessor::Batch {
     Post post;
     ParseFailure failure;
     std::vector<Alert> alerts;
+    WorkerTally tally;
   };
 
   explicit Batch(const StreamOptions& options, std::size_t workers) : pool(workers) {
@@ -215,9 +220,9 @@ void StreamProcessor::create_clients() {
 
   // One transactional id per instance: a restarted instance fences the
   // transaction its predecessor left open.
-  KafkaConf producer_conf = make_conf(config, config.producer,
-                                      {{"transactional.id", config.transactional_id + "-" + options_.instance},
-                                       {"enable.idempotence", "true"}});
+  KafkaConf producer_conf = make_conf(
+      config, config.producer,
+      {{"transactional.id", config.transactional_id + "-" + options_.instance}, {"enable.idempotence", "true"}});
   rd_kafka_conf_set_dr_msg_cb(producer_conf.get(), &StreamProcessor::delivery_callback);
   rd_kafka_conf_set_opaque(producer_conf.get(), this);
   producer_ = make_client(RD_KAFKA_PRODUCER, std::move(producer_conf));
@@ -266,8 +271,10 @@ void StreamProcessor::run() {
   while (!stop_requested_.load()) {
     store_first_commits();
     collect_batch();
+    if (options_.metrics) options_.metrics->set_queue_depth(batch_->items.size());
     process_batch();
     commit_batch();
+    update_lag();
     if (options_.config.exit_at_eof && all_partitions_at_end()) {
       spdlog::info("every assigned partition is at its end; stopping");
       break;
@@ -305,9 +312,10 @@ bool StreamProcessor::collect_batch() {
       if (rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fail(std::string("consumer: fatal error: ") + reason);
       }
-      spdlog::warn("consumer: {}{}", message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + "/" +
-                                                                    std::to_string(message->partition) + ": "
-                                                              : std::string(),
+      spdlog::warn("consumer: {}{}",
+                   message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) + "/" +
+                                                 std::to_string(message->partition) + ": "
+                                           : std::string(),
                    rd_kafka_message_errstr(message.get()));
       continue;
     }
@@ -334,7 +342,10 @@ void StreamProcessor::process_batch() {
     for (std::size_t i = chunk * chunk_size; i < end; ++i) {
       Batch::Item& item = items[i];
       const std::string_view payload(static_cast<const char*>(item.message->payload), item.message->len);
+      ++worker.tally.posts;
+      worker.tally.bytes += payload.size();
       if (payload.size() > max_post_bytes) {
+        ++worker.tally.rejected[static_cast<std::size_t>(RejectReason::kTooLarge)];
         item.reject_reason = reject_reason_name(RejectReason::kTooLarge);
         item.reject_detail = "message of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
                              std::to_string(max_post_bytes);
@@ -342,37 +353,53 @@ void StreamProcessor::process_batch() {
       }
       const ParseOutcome outcome = worker.parser.parse_copy(payload, worker.post, worker.failure);
       if (outcome == ParseOutcome::kBlank) {
+        ++worker.tally.rejected[static_cast<std::size_t>(RejectReason::kNotJson)];
         item.reject_reason = reject_reason_name(RejectReason::kNotJson);
         item.reject_detail = "empty message";
         continue;
       }
       if (outcome == ParseOutcome::kRejected) {
+        ++worker.tally.rejected[static_cast<std::size_t>(worker.failure.reason)];
         item.reject_reason = reject_reason_name(worker.failure.reason);
         item.reject_detail = worker.failure.detail;
         continue;
       }
       worker.alerts.clear();
+      const auto started = std::chrono::steady_clock::now();
       if (worker.processor.process(set, worker.post, detected_at, worker.alerts) == PostVerdict::kDroppedNotPublic) {
         not_public.fetch_add(1, std::memory_order_relaxed);
+        ++worker.tally.not_public;
         continue;
       }
+      worker.tally.observe_scan(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       scanned.fetch_add(1, std::memory_order_relaxed);
       for (const Alert& alert : worker.alerts) {
         std::string json;
         append_alert_json(alert, json);
         item.alert_json.push_back(std::move(json));
         item.alert_ids.push_back(alert.alert_id);
+        item.alert_rules.push_back(alert.rule);
         // Keyed by target: one person's (or role's) alerts stay in order.
         const AlertTarget* target = alert.targets.empty() ? nullptr : &alert.targets.front();
-        item.alert_keys.push_back(target == nullptr ? std::string("none")
+        item.alert_keys.push_back(target == nullptr    ? std::string("none")
                                   : target->id.empty() ? "role:" + target->role
                                                        : "person:" + target->id);
+        if (options_.metrics) {
+          item.alert_labels.push_back({alert.category, std::string(severity_name(alert.severity)),
+                                       target == nullptr ? std::string("none") : target->role,
+                                       std::string(worker.post.lang), alert.rule});
+        }
       }
     }
   });
   counters_.messages += items.size();
   counters_.posts_scanned += scanned.load();
   counters_.not_public += not_public.load();
+  // Folded in by this (the loop) thread only: workers never wait on a metric.
+  for (auto& worker : batch_->worker_state) {
+    if (options_.metrics) options_.metrics->add(worker->tally);
+    worker->tally.clear();
+  }
 }
 
 void StreamProcessor::produce(const std::string& topic, std::string_view key, std::string_view value,
@@ -434,8 +461,8 @@ void StreamProcessor::commit_batch() {
       fail("begin transaction: " + error_text(error.get()));
     }
     produce_batch();
-    KafkaError error{rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group.get(),
-                                                           kClientTimeoutMs)};
+    KafkaError error{
+        rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group.get(), kClientTimeoutMs)};
     while (error && rd_kafka_error_is_retriable(error.get())) {
       error.reset(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group.get(), kClientTimeoutMs));
     }
@@ -448,6 +475,7 @@ void StreamProcessor::commit_batch() {
     if (!error) break;
     if (!rd_kafka_error_txn_requires_abort(error.get())) fail("transaction: " + error_text(error.get()));
     spdlog::warn("transaction aborted, retrying the batch: {}", error_text(error.get()));
+    if (options_.metrics) options_.metrics->count_producer_error();
     KafkaError abort_error{rd_kafka_abort_transaction(producer_.get(), kClientTimeoutMs)};
     while (abort_error && rd_kafka_error_is_retriable(abort_error.get())) {
       abort_error.reset(rd_kafka_abort_transaction(producer_.get(), kClientTimeoutMs));
@@ -464,6 +492,8 @@ void StreamProcessor::commit_batch() {
   }
 
   ++counters_.transactions;
+  if (options_.metrics) options_.metrics->count_transaction();
+  const std::int64_t committed_ms = now_ms();
   for (auto& item : items) {
     auto state = partitions_.find(item.message->partition);
     if (!item.reject_reason.empty()) {
@@ -471,6 +501,7 @@ void StreamProcessor::commit_batch() {
         continue;  // written before a crash, committed now
       }
       ++counters_.dead_letters;
+      if (options_.metrics) options_.metrics->count_dead_letter(item.reject_reason);
       spdlog::warn("{}/{} offset {}: dead letter ({}): {}", options_.config.input_topic, item.message->partition,
                    item.message->offset, item.reject_reason, item.reject_detail);
       continue;
@@ -481,7 +512,15 @@ void StreamProcessor::commit_batch() {
         continue;
       }
       ++counters_.alerts;
-      if (options_.on_alert_committed) options_.on_alert_committed(item.alert_json[i]);
+      if (options_.metrics && i < item.alert_labels.size()) {
+        rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        const std::int64_t produced_ms = rd_kafka_message_timestamp(item.message.get(), &type);
+        const double latency = produced_ms > 0 ? static_cast<double>(committed_ms - produced_ms) / 1000.0 : 0.0;
+        options_.metrics->count_alert(item.alert_labels[i], latency);
+      }
+      if (options_.on_alert_committed) {
+        options_.on_alert_committed(item.alert_json[i], item.alert_ids[i], item.alert_rules[i]);
+      }
     }
   }
   for (const auto& [partition, next] : batch_->next_offsets) {
@@ -489,6 +528,23 @@ void StreamProcessor::commit_batch() {
   }
   items.clear();
   batch_->next_offsets.clear();
+  if (options_.metrics) options_.metrics->set_queue_depth(0);
+}
+
+// Lag per assigned partition: the end the consumer last saw (no broker
+// round trip) minus what this instance committed.
+void StreamProcessor::update_lag() {
+  if (!options_.metrics) return;
+  for (const auto& [partition, state] : partitions_) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), options_.config.input_topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    options_.metrics->set_consumer_lag(partition, high - (state.committed >= 0 ? state.committed : low));
+  }
 }
 
 // A partition nobody ever committed gets a commit of its starting offset,
@@ -496,7 +552,8 @@ void StreamProcessor::commit_batch() {
 // then it stays paused; a group in the middle of a rebalance refuses commits,
 // so this is retried from the loop.
 void StreamProcessor::store_first_commits() {
-  if (std::none_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.awaiting_first_commit; })) {
+  if (std::none_of(partitions_.begin(), partitions_.end(),
+                   [](const auto& p) { return p.second.awaiting_first_commit; })) {
     return;
   }
   const auto now = std::chrono::steady_clock::now();
@@ -553,6 +610,7 @@ void StreamProcessor::rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err
                                          rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<StreamProcessor*>(opaque);
   ++self->counters_.rebalances;
+  if (self->options_.metrics) self->options_.metrics->count_rebalance();
   try {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->on_assign(partitions);
@@ -568,7 +626,10 @@ void StreamProcessor::rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err
 
 void StreamProcessor::delivery_callback(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<StreamProcessor*>(opaque);
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) return;  // the transaction fails and is retried
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (self->options_.metrics) self->options_.metrics->count_producer_error();
+    return;  // the transaction fails and is retried
+  }
   const auto topic = self->output_end_offsets_.find(std::string_view(rd_kafka_topic_name(message->rkt)));
   if (topic == self->output_end_offsets_.end()) return;
   auto& end = topic->second[message->partition];
@@ -597,6 +658,7 @@ void StreamProcessor::on_assign(rd_kafka_topic_partition_list_t* partitions) {
     store_first_commits();
   }
   spdlog::info("assigned {} partitions of {}: {}", partitions->cnt, options_.config.input_topic, names);
+  if (options_.on_assignment) options_.on_assignment(!partitions_.empty());
 }
 
 void StreamProcessor::on_revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
@@ -614,7 +676,11 @@ void StreamProcessor::on_revoke(rd_kafka_topic_partition_list_t* partitions, boo
     process_batch();
     commit_batch();
   }
-  for (int i = 0; i < partitions->cnt; ++i) partitions_.erase(partitions->elems[i].partition);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    partitions_.erase(partitions->elems[i].partition);
+    if (options_.metrics) options_.metrics->forget_partition(partitions->elems[i].partition);
+  }
+  if (options_.on_assignment) options_.on_assignment(!partitions_.empty());
   if (KafkaError error{rd_kafka_incremental_unassign(consumer_.get(), partitions)}) {
     fail("unassign: " + error_text(error.get()));
   }

@@ -36,6 +36,7 @@
 
 #include "alert/pseudonym.hpp"
 #include "match/pattern_set.hpp"
+#include "metrics/pipeline_metrics.hpp"
 #include "runtime/kafka_handles.hpp"
 #include "runtime/run_config.hpp"
 
@@ -69,7 +70,12 @@ struct StreamOptions {
   std::shared_ptr<const AuthorPseudonymizer> pseudonymizer;
   // Called on the loop thread with each alert's JSON once its transaction
   // committed (the demo prints them).
-  std::function<void(std::string_view alert_json)> on_alert_committed;
+  std::function<void(std::string_view alert_json, std::string_view alert_id, std::string_view rule)> on_alert_committed;
+  // Prometheus metrics; null: none kept.
+  std::shared_ptr<PipelineMetrics> metrics;
+  // Called from the loop thread whenever it has an assignment or loses it
+  // (the readiness probe).
+  std::function<void(bool assigned)> on_assignment;
 };
 
 class StreamProcessor {
@@ -103,7 +109,7 @@ class StreamProcessor {
     // positions) is stored, so the read-back always has a starting point.
     bool awaiting_first_commit = false;
     // Output read back for this partition: written after its last commit.
-    std::set<std::string> alerts_after_commit;        // alert ids
+    std::set<std::string> alerts_after_commit;         // alert ids
     std::set<std::int64_t> dead_letters_after_commit;  // source offsets
   };
 
@@ -124,6 +130,7 @@ class StreamProcessor {
   bool all_partitions_at_end() const;
   bool reached_stop_offsets();
   void store_first_commits();
+  void update_lag();
 
   StreamOptions options_;
   std::atomic<bool> stop_requested_{false};
@@ -131,7 +138,7 @@ class StreamProcessor {
   KafkaClient consumer_;
   KafkaClient producer_;
   std::unique_ptr<Batch> batch_;
-  std::map<std::int32_t, PartitionState> partitions_;      // assigned input partitions
+  std::map<std::int32_t, PartitionState> partitions_;  // assigned input partitions
   // Output topic -> partition -> a lower bound of the next offset written there.
   std::map<std::string, std::map<std::int32_t, std::int64_t>, std::less<>> output_end_offsets_;
   std::mutex stop_offsets_mutex_;

@@ -11,7 +11,7 @@ using namespace wachtpost::testing;
 
 TEST(DemoCommand, PrintsTheSampleStreamsAlertsOncePerPass) {
   // Two passes over the sample: each pass has its own post ids, so its own alerts.
-  const auto demo = run_wachtpost("demo --loops 2 --rate 500");
+  const auto demo = run_wachtpost("demo --loops 2 --rate 500 --http-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0");
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   const auto scan = run_wachtpost("scan --protected " + source_path("patterns/protected.example.yaml") + " " +
                                   source_path("patterns/examples/posts.ndjson"));

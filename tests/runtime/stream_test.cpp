@@ -11,8 +11,8 @@
 #include <regex>
 #include <set>
 
-#include "runtime/mock_cluster.hpp"
 #include "runtime/kafka_test_support.hpp"
+#include "runtime/mock_cluster.hpp"
 
 using namespace wachtpost;
 using namespace wachtpost::testing;
@@ -90,16 +90,18 @@ class StreamTest : public ::testing::Test {
     cluster_->create_topic(kPosts, kInputPartitions, 3);
     cluster_->create_topic(kAlerts, kAlertPartitions, 3);
     cluster_->create_topic(kDeadLetters, kDeadLetterPartitions, 3);
-    std::ofstream(dir_.file("run.yaml")) << "max_post_bytes: " << kMaxPostBytes << "\nbatch: {max_messages: 200, max_ms: 50}\n"
-                                     "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}\n";
+    std::ofstream(dir_.file("run.yaml")) << "max_post_bytes: " << kMaxPostBytes
+                                         << "\nbatch: {max_messages: 200, max_ms: 50}\n"
+                                            "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}\n";
   }
 
   std::unique_ptr<Process> start(const std::string& instance, bool exit_at_eof, int run = 0) {
-    std::vector<std::string> args = {kBinary,       "run",          "--config",       dir_.file("run.yaml"),
-                                     "--brokers",   bootstrap(),    "--input-topic",  kPosts,
-                                     "--alert-topic", kAlerts,      "--dlq-topic",    kDeadLetters,
-                                     "--group",     "it-group",     "--protected",    kRegistry,
-                                     "--instance",  instance};
+    std::vector<std::string> args = {kBinary,          "run",        "--config",      dir_.file("run.yaml"),
+                                     "--brokers",      bootstrap(),  "--input-topic", kPosts,
+                                     "--alert-topic",  kAlerts,      "--dlq-topic",   kDeadLetters,
+                                     "--group",        "it-group",   "--protected",   kRegistry,
+                                     "--instance",     instance,     "--http-addr",   "127.0.0.1:0",
+                                     "--metrics-addr", "127.0.0.1:0"};
     if (exit_at_eof) args.emplace_back("--exit-at-eof");
     const std::string name = instance + "." + std::to_string(run);
     return std::make_unique<Process>(args, dir_.file(name + ".out"), dir_.file(name + ".err"));
@@ -136,10 +138,12 @@ class StreamTest : public ::testing::Test {
     EXPECT_EQ(unique.size(), got.size()) << "an alert was written twice";
     std::vector<std::string> missing;
     std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
-    EXPECT_TRUE(missing.empty()) << missing.size() << " missing, first: " << (missing.empty() ? "" : missing[0].substr(0, 300));
+    EXPECT_TRUE(missing.empty()) << missing.size()
+                                 << " missing, first: " << (missing.empty() ? "" : missing[0].substr(0, 300));
     std::vector<std::string> extra;
     std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
-    EXPECT_TRUE(extra.empty()) << extra.size() << " unexpected, first: " << (extra.empty() ? "" : extra[0].substr(0, 300));
+    EXPECT_TRUE(extra.empty()) << extra.size()
+                               << " unexpected, first: " << (extra.empty() ? "" : extra[0].substr(0, 300));
   }
 
   void expect_dead_letters(const std::vector<std::string>& bad) {
@@ -160,8 +164,8 @@ class StreamTest : public ::testing::Test {
     std::vector<std::string> extra;
     std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
     EXPECT_TRUE(missing.empty()) << missing.size() << " dead letters missing, first: " << missing[0].substr(0, 100);
-    EXPECT_TRUE(extra.empty()) << extra.size() << " dead letters unexpected or twice, first: "
-                               << extra[0].substr(0, 100);
+    EXPECT_TRUE(extra.empty()) << extra.size()
+                               << " dead letters unexpected or twice, first: " << extra[0].substr(0, 100);
   }
 
   void send_all(const std::vector<std::string>& posts, const std::vector<std::string>& bad,
@@ -278,8 +282,8 @@ TEST_F(StreamTest, InjectedRequestErrorsLoseAndDuplicateNothing) {
   const auto expected = scan_alerts(posts);
   send_all(posts, bad);
   // Retriable errors on produce, fetch, offset commit and the transaction calls.
-  cluster_->push_request_errors(kafka_api::kProduce, {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT});
+  cluster_->push_request_errors(kafka_api::kProduce,
+                                {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT});
   cluster_->push_request_errors(kafka_api::kFetch, {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION});
   cluster_->push_request_errors(kafka_api::kOffsetCommit, {RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS});
   cluster_->push_request_errors(kafka_api::kAddPartitionsToTxn, {RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE});
