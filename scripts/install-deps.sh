@@ -10,6 +10,8 @@ PACKAGES=(
   prometheus-cpp-dev libutf8proc-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev kcat
   python3 python3-jsonschema
+  # The desk's browser test: Debian's headless Chromium, driven over WebDriver.
+  chromium chromium-driver
 )
 
 missing=()

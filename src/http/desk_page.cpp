@@ -47,7 +47,7 @@ std::string_view desk_page_html() {
   .actions { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; }
   .ack { color:#3ec46d; font-size:.85rem; }
   a { color:#9ad0f5; }
-  .hidden { display:none; }
+  .hidden { display:none !important; }
 </style>
 </head>
 <body>
@@ -97,6 +97,7 @@ function render(alert) {
   const card = document.createElement("article");
   card.className = "alert " + alert.severity;
   card.dataset.alertId = alert.alert_id;
+  card.dataset.postId = alert.post_id;
   const meta = document.createElement("div");
   meta.className = "meta";
   const targets = alert.targets.map((t) => t.name ? `${t.name} (${t.role})` : t.role).join(", ") || "—";
