@@ -80,8 +80,12 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                           .Add({});
   transactions_ = &BuildCounter().Name("wachtpost_transactions_total").Help("Batches committed").Register(r).Add({});
   desk_clients_ = &BuildGauge().Name("wachtpost_desk_clients").Help("Desk feeds connected").Register(r).Add({});
+  // Known label values start at zero, so dashboards and alert rules see
+  // every series from the first scrape.
   for (std::uint8_t i = 0; i <= static_cast<std::uint8_t>(RejectReason::kDuplicateKey); ++i) {
-    rejected_->Add({{"reason", std::string(reject_reason_name(static_cast<RejectReason>(i)))}});
+    const std::string reason(reject_reason_name(static_cast<RejectReason>(i)));
+    rejected_->Add({{"reason", reason}});
+    dead_letters_->Add({{"reason", reason}});
   }
 }
 
@@ -96,6 +100,11 @@ void PipelineMetrics::set_pattern_set(std::string_view hash, const std::vector<s
   current_set_info_ = &set_info_->Add({{"hash", std::string(hash)}});
   current_set_info_->Set(1);
   set_rules_->Set(static_cast<double>(rule_ids.size()));
+  for (const auto& rule : rules_) {
+    for (const auto disposition : kDispositions) {
+      dispositions_->Add({{"rule", rule}, {"disposition", std::string(disposition)}});
+    }
+  }
   set_loaded_->Set(loaded_at_unix_seconds);
 }
 

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "http/alert_feed.hpp"
@@ -229,4 +232,52 @@ TEST(DeskAgainstTheDemo, MetricsGrowAndTheFeedStreamsAlertsToATokenOnly) {
   demo.signal(SIGTERM);
   demo.wait(std::chrono::seconds(20));
   EXPECT_EQ(demo.err().find(kOfficerToken), std::string::npos);
+}
+
+// deploy/ (Prometheus alert rules, the Grafana dashboard, scrape configs)
+// names metrics; a running instance must export every one of them.
+TEST(DeployFolder, EveryMetricItNamesIsExportedByARunningInstance) {
+  std::set<std::string> named;
+  const std::regex name_re("wachtpost_[a-z0-9_]+");
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::string(WACHTPOST_SOURCE_DIR) + "/deploy")) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path());
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto it = std::sregex_iterator(content.begin(), content.end(), name_re); it != std::sregex_iterator(); ++it) {
+      std::string name = it->str();
+      for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+        if (name.ends_with(suffix) && name != "wachtpost_posts_consumed_total") {
+          name = name.substr(0, name.size() - suffix.size());
+        }
+      }
+      named.insert(name);
+    }
+  }
+  ASSERT_GE(named.size(), 10U) << "deploy/ names hardly any metric";
+
+  TempDir dir;
+  Process demo({WACHTPOST_BINARY, "demo", "--rate", "100", "--http-addr", "", "--metrics-addr", "127.0.0.1:0"},
+               dir.file("out"), dir.file("err"));
+  const std::regex metrics_re("metrics at http://127\\.0\\.0\\.1:([0-9]+)/metrics");
+  std::smatch port;
+  std::string err;
+  for (int i = 0; i < 300 && !std::regex_search(err, port, metrics_re); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    err = demo.err();
+  }
+  ASSERT_TRUE(std::regex_search(err, port, metrics_re)) << err;
+  std::set<std::string> exported;
+  const std::regex type_re("# TYPE (wachtpost_[a-z0-9_]+) ");
+  for (int i = 0; i < 200; ++i) {  // until the group formed and alerts flowed
+    const auto page = http_request(static_cast<unsigned short>(std::stoi(port[1])), http::verb::get, "/metrics").body;
+    exported.clear();
+    for (auto it = std::sregex_iterator(page.begin(), page.end(), type_re); it != std::sregex_iterator(); ++it) {
+      exported.insert((*it)[1]);
+    }
+    if (page.find("\nwachtpost_alerts_total{") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const auto& name : named)
+    EXPECT_TRUE(exported.contains(name)) << name << " is named in deploy/ but not exported";
 }
