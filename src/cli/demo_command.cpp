@@ -138,12 +138,16 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   stream.config.workers = options.workers;
   stream.config.batch_max_ms = 100;  // a small demo stream: favour latency
   stream.instance = "demo";
-  stream.on_alert_committed = [&out, &serving](std::string_view json, std::string_view alert_id,
-                                               std::string_view rule) {
+  stream.on_alert_committed = [&out](std::string_view json, std::string_view, std::string_view) {
     out << json << '\n';
     out.flush();
-    serving->publish(json, alert_id, rule);
   };
+  try {
+    serving->follow_alert_topic(stream.config);
+  } catch (const std::exception& e) {
+    err << "wachtpost demo: " << e.what() << '\n';
+    return kExitIo;
+  }
   StreamProcessor processor(std::move(stream));
   running.store(&processor);
 

@@ -98,9 +98,12 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
   }
   stream.metrics = serving->metrics();
   stream.on_assignment = [&serving](bool assigned) { serving->set_ready(assigned); };
-  stream.on_alert_committed = [&serving](std::string_view json, std::string_view alert_id, std::string_view rule) {
-    serving->publish(json, alert_id, rule);
-  };
+  try {
+    serving->follow_alert_topic(stream.config);
+  } catch (const std::exception& e) {
+    err << "wachtpost run: " << e.what() << '\n';
+    return kExitIo;
+  }
 
   StreamProcessor processor(std::move(stream));
   running.store(&processor);

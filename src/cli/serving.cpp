@@ -50,6 +50,13 @@ Serving::Serving(const ServeOptions& options, const PatternSet& set)
   }
 }
 
-Serving::~Serving() = default;
+void Serving::follow_alert_topic(const RunConfig& config) {
+  if (desk_) reader_ = std::make_unique<AlertTopicReader>(config, feed_);
+}
+
+Serving::~Serving() {
+  reader_.reset();  // before the feed and the server it feeds
+  desk_.reset();
+}
 
 }  // namespace wachtpost

@@ -11,6 +11,8 @@
 #include "http/desk_server.hpp"
 #include "match/pattern_set.hpp"
 #include "metrics/pipeline_metrics.hpp"
+#include "runtime/alert_topic_reader.hpp"
+#include "runtime/run_config.hpp"
 
 namespace prometheus {
 class Exposer;
@@ -28,10 +30,8 @@ class Serving {
   Serving& operator=(const Serving&) = delete;
 
   [[nodiscard]] const std::shared_ptr<PipelineMetrics>& metrics() const { return metrics_; }
-  // Hands a committed alert to the desk.
-  void publish(std::string_view alert_json, std::string_view alert_id, std::string_view rule) {
-    feed_->publish_alert(alert_id, rule, alert_json);
-  }
+  // The desk shows what the alert topic holds: every instance's alerts.
+  void follow_alert_topic(const RunConfig& config);
   void set_ready(bool ready) { ready_->store(ready); }
 
  private:
@@ -40,6 +40,7 @@ class Serving {
   std::shared_ptr<std::atomic<bool>> ready_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<DeskServer> desk_;
+  std::unique_ptr<AlertTopicReader> reader_;
 };
 
 }  // namespace wachtpost

@@ -11,6 +11,9 @@ void AlertFeed::push(std::string type, std::string data) {
 
 void AlertFeed::publish_alert(std::string_view alert_id, std::string_view rule, std::string_view json) {
   const std::lock_guard lock(mutex_);
+  // The same alert read twice (the topic from its tail after a reconnect, or
+  // the output of a retried batch) is shown once.
+  if (rules_.contains(alert_id)) return;
   push("alert", std::string(json));
   rules_[std::string(alert_id)] = std::string(rule);
   alert_order_.emplace_back(alert_id);

@@ -35,7 +35,8 @@ class AlertFeed {
  public:
   explicit AlertFeed(std::size_t capacity = 2000) : capacity_(capacity) {}
 
-  // `json` is the alert as written to the alert topic (one line).
+  // `json` is the alert as written to the alert topic (one line). An alert
+  // id already held is not published again.
   void publish_alert(std::string_view alert_id, std::string_view rule, std::string_view json);
 
   // Events after `last_id` still held, oldest first; `missed` says whether

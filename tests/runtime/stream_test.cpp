@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "http/http_client.hpp"
 #include "runtime/kafka_test_support.hpp"
 #include "runtime/mock_cluster.hpp"
 
@@ -95,7 +96,8 @@ class StreamTest : public ::testing::Test {
                                             "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}\n";
   }
 
-  std::unique_ptr<Process> start(const std::string& instance, bool exit_at_eof, int run = 0) {
+  std::unique_ptr<Process> start(const std::string& instance, bool exit_at_eof, int run = 0,
+                                 const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {kBinary,          "run",        "--config",      dir_.file("run.yaml"),
                                      "--brokers",      bootstrap(),  "--input-topic", kPosts,
                                      "--alert-topic",  kAlerts,      "--dlq-topic",   kDeadLetters,
@@ -103,6 +105,7 @@ class StreamTest : public ::testing::Test {
                                      "--instance",     instance,     "--http-addr",   "127.0.0.1:0",
                                      "--metrics-addr", "127.0.0.1:0"};
     if (exit_at_eof) args.emplace_back("--exit-at-eof");
+    args.insert(args.end(), extra.begin(), extra.end());
     const std::string name = instance + "." + std::to_string(run);
     return std::make_unique<Process>(args, dir_.file(name + ".out"), dir_.file(name + ".err"));
   }
@@ -323,4 +326,35 @@ TEST_F(StreamTest, ThreeInstancesOneKilledMidStreamDeliverEveryAlertOnce) {
     std::cerr << "--- a\n" << a->err() << "--- b\n" << b->err() << "--- c\n" << c->err();
   }
   expect_dead_letters(bad);
+}
+
+// Each instance writes its share of the alerts; each desk follows the alert
+// topic, so an officer sent to either instance sees every alert of the group.
+TEST_F(StreamTest, EachInstancesDeskShowsTheAlertsOfTheWholeGroup) {
+  const auto posts = make_posts(1);
+  const auto expected = scan_alerts(posts);
+  const std::string token = "desk-officer-token-0123";
+  {
+    std::ofstream tokens(dir_.file("tokens"));
+    tokens << "officer-a:" << token << "\n";
+  }
+  auto a = start("a", false, 0, {"--tokens", dir_.file("tokens")});
+  auto b = start("b", false, 0, {"--tokens", dir_.file("tokens")});
+  send_all(posts, {}, std::chrono::microseconds(500));
+  wait_for_alerts(static_cast<std::int64_t>(expected.size()));
+  const std::regex desk_re("desk at http://127\\.0\\.0\\.1:([0-9]+)/");
+  for (Process* instance : {a.get(), b.get()}) {
+    std::smatch port;
+    const std::string err = instance->err();
+    ASSERT_TRUE(std::regex_search(err, port, desk_re)) << err;
+    const std::string feed = wachtpost::testing::read_feed(static_cast<unsigned short>(std::stoi(port[1])), token,
+                                                           "never arrives", std::chrono::seconds(4));
+    std::size_t alerts = 0;
+    for (auto at = feed.find("event: alert"); at != std::string::npos; at = feed.find("event: alert", at + 1)) ++alerts;
+    EXPECT_EQ(alerts, expected.size()) << err;
+  }
+  a->signal(SIGTERM);
+  b->signal(SIGTERM);
+  EXPECT_EQ(a->wait(std::chrono::seconds(30)), 0) << a->err();
+  EXPECT_EQ(b->wait(std::chrono::seconds(30)), 0) << b->err();
 }
