@@ -8,6 +8,7 @@
 
 #include "cli/mock_cluster_command.hpp"
 #include "cli/patterns_command.hpp"
+#include "cli/replay_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/scan_command.hpp"
 #include "cli/topics_command.hpp"
@@ -101,6 +102,22 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::ExistingFile);
   }
 
+  ReplayOptions replay;
+  auto* replay_command = app.add_subcommand(
+      "replay", "Run a candidate pattern set beside a baseline over posts; print added, lost and changed alerts");
+  replay_command->add_option("--patterns", replay.candidate.patterns_dir, "The candidate set's folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  replay_command->add_option("--baseline", replay.baseline_dir, "The baseline set's folder; default: the embedded set")
+      ->check(CLI::ExistingDirectory);
+  replay_command
+      ->add_option("--protected", replay.candidate.protected_file, "Protected-person registry (YAML), both sets")
+      ->check(CLI::ExistingFile);
+  replay_command->add_option("input", replay.input, "Posts (NDJSON); labelled posts also give precision and recall")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay_command->add_flag("--json", replay.json, "One JSON object instead of text");
+
   RunOptions run;
   auto* run_command =
       app.add_subcommand("run", "Consume posts from Kafka, write alerts and dead letters (exactly once)");
@@ -187,6 +204,7 @@ int run_cli(int argc, char** argv) {
 
   if (scan_command->parsed()) return run_scan(scan, std::cout, std::cerr);
   if (run_command->parsed()) return run_stream(run, std::cout, std::cerr);
+  if (replay_command->parsed()) return run_replay(replay, std::cout, std::cerr);
   if (demo_command->parsed()) return run_demo(demo, std::cout, std::cerr);
   if (topics_apply_command->parsed()) return run_topics_apply(topics_apply, std::cout, std::cerr);
   if (mock_cluster_command->parsed()) return run_mock_cluster(mock_cluster, std::cout, std::cerr);
