@@ -138,6 +138,8 @@ int run_cli(int argc, char** argv) {
   run_command->add_flag("--exit-at-eof", run.exit_at_eof,
                         "Stop cleanly once every assigned partition is at its end (tests, benchmarks)");
   add_serve_flags(*run_command, run.serve);
+  run_command->add_option("--audit-log", run.audit_log,
+                          "Append-only JSON lines of pattern-set activations and refusals (SIGHUP reloads)");
 
   DemoOptions demo;
   auto* demo_command = app.add_subcommand(

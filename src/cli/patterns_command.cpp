@@ -12,6 +12,7 @@
 #include "normalize/normalizer.hpp"
 #include "rules/cue_learner.hpp"
 #include "rules/rule_evaluator.hpp"
+#include "runtime/example_check.hpp"
 #include "runtime/post_processor.hpp"
 
 namespace wachtpost {
@@ -34,24 +35,6 @@ std::shared_ptr<const PatternSet> load_or_report(const PatternSetLocation& locat
     err << e.problems().size() << " problem(s); the pattern set is refused\n";
   }
   return nullptr;
-}
-
-// Runs `text` as a public post and says whether `rule_index` fired.
-bool rule_fires(PostProcessor& processor, const std::shared_ptr<const PatternSet>& set, std::size_t rule_index,
-                std::string_view text, std::vector<Alert>& alerts) {
-  Post post;
-  post.id = "example";
-  post.platform = "example";
-  post.url = "https://example.invalid/";
-  post.created_at = "2000-01-01T00:00:00Z";
-  post.visibility = "public";
-  post.text = text;
-  // Examples are written in their rule's language; say so, as a platform would.
-  post.lang = set->rules()[rule_index].lang;
-  alerts.clear();
-  processor.process(set, post, "2000-01-01T00:00:00.000Z", alerts);
-  const std::string& id = set->rules()[rule_index].id;
-  return std::any_of(alerts.begin(), alerts.end(), [&](const Alert& a) { return a.rule == id; });
 }
 
 }  // namespace
@@ -84,34 +67,11 @@ int run_patterns_lint(const PatternSetLocation& location, std::ostream& out, std
 int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std::ostream& err) {
   const auto set = load_or_report(location, err);
   if (!set) return kExitConfigError;
-  PostProcessor processor;
-  std::vector<Alert> alerts;
-  std::size_t passed = 0;
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < set->rules().size(); ++i) {
-    const ThreatRule& rule = set->rules()[i];
-    for (const auto& example : rule.positive_examples) {
-      if (rule_fires(processor, set, i, example.text, alerts)) {
-        ++passed;
-      } else {
-        ++failed;
-        err << example.where.str() << ": rule '" << rule.id << "': positive example raised no alert: \"" << example.text
-            << "\"\n";
-      }
-    }
-    for (const auto& example : rule.negative_examples) {
-      if (!rule_fires(processor, set, i, example.text, alerts)) {
-        ++passed;
-      } else {
-        ++failed;
-        err << example.where.str() << ": rule '" << rule.id << "': negative example raised an alert: \"" << example.text
-            << "\"\n";
-      }
-    }
-  }
-  out << "patterns test: " << passed << " passed, " << failed << " failed (" << set->rules().size() << " rules, "
-      << set->hash() << ")\n";
-  return failed == 0 ? kExitOk : kExitRejectedInput;
+  const ExampleCheck check = check_examples(set);
+  for (const auto& failure : check.failures) err << failure << '\n';
+  out << "patterns test: " << check.passed << " passed, " << check.failures.size() << " failed (" << set->rules().size()
+      << " rules, " << set->hash() << ")\n";
+  return check.failures.empty() ? kExitOk : kExitRejectedInput;
 }
 
 namespace {

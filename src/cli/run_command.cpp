@@ -11,22 +11,29 @@
 #include "cli/cli.hpp"
 #include "cli/pattern_source.hpp"
 #include "cli/serving.hpp"
+#include "runtime/pattern_reloader.hpp"
 #include "runtime/run_config.hpp"
 #include "runtime/stream_processor.hpp"
 
 namespace wachtpost {
 
-StopSignals::StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms)
-    : on_signal_(std::move(on_signal)), shutdown_timeout_ms_(shutdown_timeout_ms) {
+StopSignals::StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms, std::function<void()> on_reload)
+    : on_signal_(std::move(on_signal)), shutdown_timeout_ms_(shutdown_timeout_ms), on_reload_(std::move(on_reload)) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  if (on_reload_) sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   watcher_ = std::thread([this, signals] {
     const timespec tick{0, 200'000'000};
     while (!done_.load()) {
-      if (sigtimedwait(&signals, nullptr, &tick) < 0) continue;
+      const int signal = sigtimedwait(&signals, nullptr, &tick);
+      if (signal < 0) continue;
+      if (signal == SIGHUP) {
+        on_reload_();
+        continue;
+      }
       spdlog::info("stop requested: finishing the batch in flight");
       on_signal_();
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(shutdown_timeout_ms_);
@@ -83,11 +90,15 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
   spdlog::info("{}", describe(*stream.pattern_set));
   // Signals are blocked before any thread starts, so only the watcher sees them.
   std::atomic<StreamProcessor*> running{nullptr};
+  std::atomic<PatternReloader*> reloader{nullptr};
   const StopSignals signals(
       [&running] {
         if (StreamProcessor* processor = running.load()) processor->request_stop();
       },
-      stream.config.shutdown_timeout_ms);
+      stream.config.shutdown_timeout_ms,
+      [&reloader] {
+        if (PatternReloader* r = reloader.load()) r->request("local:SIGHUP");
+      });
   // After the signals are blocked: the metrics and desk threads must not take SIGTERM.
   std::unique_ptr<Serving> serving;
   try {
@@ -105,7 +116,16 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
     return kExitIo;
   }
 
+  const std::string patterns_dir = stream.config.patterns_dir;
+  const std::string protected_file = stream.config.protected_file;
+  const std::string first_hash(stream.pattern_set->hash());
   StreamProcessor processor(std::move(stream));
+  PatternReloader reload({patterns_dir, protected_file, options.audit_log}, first_hash,
+                         [&processor, &serving](std::shared_ptr<const PatternSet> set) {
+                           serving->activate(*set);
+                           processor.swap_pattern_set(std::move(set));
+                         });
+  reloader.store(&reload);
   running.store(&processor);
   try {
     processor.run();

@@ -26,7 +26,8 @@ struct RunOptions {
   std::optional<std::string> group;
   std::optional<std::string> patterns_dir;
   std::optional<std::string> protected_file;
-  std::string instance;  // empty: $WACHTPOST_INSTANCE, else the host name
+  std::string audit_log;  // reloads and refusals, JSON lines; empty: the log only
+  std::string instance;   // empty: $WACHTPOST_INSTANCE, else the host name
   bool exit_at_eof = false;
   ServeOptions serve;
 };
@@ -49,7 +50,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err);
 // exits with kExitIo: shutdown is bounded even when a broker never answers.
 class StopSignals {
  public:
-  StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms);
+  // SIGHUP, when `on_reload` is given, calls it instead (a pattern reload).
+  StopSignals(std::function<void()> on_signal, unsigned shutdown_timeout_ms, std::function<void()> on_reload = {});
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -57,6 +59,7 @@ class StopSignals {
  private:
   std::function<void()> on_signal_;
   unsigned shutdown_timeout_ms_;
+  std::function<void()> on_reload_;
   std::atomic<bool> done_{false};
   std::thread watcher_;
 };

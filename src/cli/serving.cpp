@@ -13,14 +13,7 @@ Serving::Serving(const ServeOptions& options, const PatternSet& set)
     : metrics_(std::make_shared<PipelineMetrics>()),
       feed_(std::make_shared<AlertFeed>()),
       ready_(std::make_shared<std::atomic<bool>>(false)) {
-  std::vector<std::string> rules;
-  std::set<std::string> langs;
-  for (const auto& rule : set.rules()) {
-    rules.push_back(rule.id);
-    if (!rule.lang.empty()) langs.insert(rule.lang);
-  }
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  metrics_->set_pattern_set(set.hash(), rules, {langs.begin(), langs.end()}, now);
+  activate(set);
 
   if (!options.metrics_addr.empty()) {
     // Checked here: civetweb would take "garbage" for a port and fail later.
@@ -48,6 +41,17 @@ Serving::Serving(const ServeOptions& options, const PatternSet& set)
     const auto [host, port] = split_host_port(options.http_addr);
     spdlog::info("desk at http://{}:{}/", host, desk_->port());
   }
+}
+
+void Serving::activate(const PatternSet& set) {
+  std::vector<std::string> rules;
+  std::set<std::string> langs;
+  for (const auto& rule : set.rules()) {
+    rules.push_back(rule.id);
+    if (!rule.lang.empty()) langs.insert(rule.lang);
+  }
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  metrics_->set_pattern_set(set.hash(), rules, {langs.begin(), langs.end()}, now);
 }
 
 void Serving::follow_alert_topic(const RunConfig& config) {

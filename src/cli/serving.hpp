@@ -30,6 +30,8 @@ class Serving {
   Serving& operator=(const Serving&) = delete;
 
   [[nodiscard]] const std::shared_ptr<PipelineMetrics>& metrics() const { return metrics_; }
+  // A new pattern set is live: its hash, rules and languages for the metrics.
+  void activate(const PatternSet& set);
   // The desk shows what the alert topic holds: every instance's alerts.
   void follow_alert_topic(const RunConfig& config);
   void set_ready(bool ready) { ready_->store(ready); }

@@ -190,7 +190,8 @@ struct StreamProcessor::Batch {
   std::vector<std::unique_ptr<Worker>> worker_state;
 };
 
-StreamProcessor::StreamProcessor(StreamOptions options) : options_(std::move(options)) {
+StreamProcessor::StreamProcessor(StreamOptions options)
+    : options_(std::move(options)), pattern_set_(options_.pattern_set) {
   if (!options_.pattern_set) fail("no pattern set");
   unsigned workers = options_.config.workers;
   if (workers == 0) workers = std::max(1U, std::thread::hardware_concurrency());
@@ -333,7 +334,7 @@ void StreamProcessor::process_batch() {
   const std::size_t chunk_size = std::max<std::size_t>(16, items.size() / (batch_->pool.size() * 4) + 1);
   const std::size_t chunks = (items.size() + chunk_size - 1) / chunk_size;
   const std::size_t max_post_bytes = options_.config.max_post_bytes;
-  const auto& set = options_.pattern_set;
+  const std::shared_ptr<const PatternSet> set = pattern_set_.load();  // one set for the whole batch
   std::atomic<std::uint64_t> scanned{0};
   std::atomic<std::uint64_t> not_public{0};
   batch_->pool.run(chunks, [&](std::size_t chunk, std::size_t worker_index) {

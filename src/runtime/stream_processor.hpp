@@ -100,6 +100,10 @@ class StreamProcessor {
 
   [[nodiscard]] const StreamCounters& counters() const { return counters_; }
 
+  // Safe from any thread: the next batch is matched against `set`; the batch
+  // in flight finishes on the set it started with.
+  void swap_pattern_set(std::shared_ptr<const PatternSet> set) { pattern_set_.store(std::move(set)); }
+
  private:
   struct Batch;
   struct PartitionState {
@@ -133,6 +137,7 @@ class StreamProcessor {
   void update_lag();
 
   StreamOptions options_;
+  std::atomic<std::shared_ptr<const PatternSet>> pattern_set_;
   std::atomic<bool> stop_requested_{false};
   StreamCounters counters_;
   KafkaClient consumer_;

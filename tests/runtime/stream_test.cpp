@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -357,4 +360,110 @@ TEST_F(StreamTest, EachInstancesDeskShowsTheAlertsOfTheWholeGroup) {
   b->signal(SIGTERM);
   EXPECT_EQ(a->wait(std::chrono::seconds(30)), 0) << a->err();
   EXPECT_EQ(b->wait(std::chrono::seconds(30)), 0) << b->err();
+}
+
+// Issue 6: during a steady stream, a SIGHUP with an added rule makes the
+// alerts carry the new set's hash within seconds, with no post lost or
+// matched twice; a broken rule file is refused, audited, and the running set
+// stays.
+TEST_F(StreamTest, SighupActivatesAnAddedRuleAndRefusesABrokenFileWithoutAGap) {
+  std::filesystem::create_directories(dir_.file("rules"));
+  std::filesystem::copy_file(kSource + "/tests/data/replay/baseline/rules.yaml", dir_.file("rules/rules.yaml"));
+  const char* texts[] = {"die rechter moet je afmaken", "ik weet waar die burgemeester woont", "de markt is open"};
+  auto post = [&](int n) {
+    return R"({"id":"p-)" + std::to_string(n) + R"(","platform":"x","url":"https://x.example/)" + std::to_string(n) +
+           R"(","created_at":"2026-11-01T10:00:00Z","lang":"nl","visibility":"public","text":")" + texts[n % 3] +
+           R"(","author":{"id":"1","handle":"a"}})";
+  };
+  std::vector<std::string> first;
+  for (int n = 0; n < 1500; ++n) first.push_back(post(n));
+  auto processor = start("r", false, 0, {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl")});
+  std::thread feeder([&] { send_all(first, {}, std::chrono::microseconds(2000)); });
+  wait_for_alerts(50);
+  auto wait_for_audit = [&](const std::string& what) {
+    for (int i = 0; i < 400 && read_text(dir_.file("audit.jsonl")).find(what) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return read_text(dir_.file("audit.jsonl"));
+  };
+  {
+    std::ofstream home(dir_.file("rules/home.yaml"));
+    home << "lang: nl\nrules:\n  - id: fx.home\n    rev: 1\n    description: where someone lives\n"
+            "    author: test\n    category: home_or_doxxing\n    severity: high\n    threat: ['weet waar']\n"
+            "    examples:\n      positive: ['ik weet waar die rechter', 'weet waar burgemeester']\n"
+            "      negative: ['weet waar de bakker is', 'ik weet waar het ligt']\n";
+  }
+  processor->signal(SIGHUP);
+  const std::string activated = wait_for_audit("\"result\":\"activated\"");
+  ASSERT_NE(activated.find("\"result\":\"activated\""), std::string::npos) << processor->err();
+  feeder.join();
+
+  { std::ofstream(dir_.file("rules/broken.yaml")) << "lang: nl\nrules:\n  - id: fx.broken\n    rev: [\n"; }
+  processor->signal(SIGHUP);
+  const std::string audit = wait_for_audit("\"result\":\"refused\"");
+  std::vector<std::string> last;
+  for (int n = 1500; n < 1530; ++n) last.push_back(post(n));
+  send_all(last, {});
+  const std::int64_t kills = 1530 / 3;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::int64_t seen = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto records = read_topic(bootstrap(), kAlerts, kAlertPartitions);
+    seen = std::count_if(records.begin(), records.end(),
+                         [](const Record& r) { return r.value.find("\"rule\":\"fx.kill\"") != std::string::npos; });
+    if (seen >= kills && records.back().value.find("p-15") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  processor->signal(SIGTERM);
+  ASSERT_EQ(processor->wait(std::chrono::seconds(30)), 0) << processor->err();
+
+  // The audit trail: one activation (old -> new hash), then the refusal with its file:line.
+  const auto lines = lines_of(audit);
+  ASSERT_EQ(lines.size(), 2U) << audit;
+  const std::regex hashes("\"old_hash\":\"(sha256:[0-9a-f]+)\",\"new_hash\":\"(sha256:[0-9a-f]+)\"");
+  std::smatch first_line;
+  ASSERT_TRUE(std::regex_search(lines[0], first_line, hashes)) << lines[0];
+  const std::string old_hash = first_line[1];
+  const std::string new_hash = first_line[2];
+  EXPECT_NE(old_hash, new_hash);
+  EXPECT_NE(lines[0].find("\"operator\":\"local:SIGHUP\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"result\":\"refused\""), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("broken.yaml:"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("\"old_hash\":\"" + new_hash + "\""), std::string::npos) << lines[1];
+
+  // Every kill post alerted exactly once; per input partition the hash goes
+  // from old to new once and never back; the added rule fires only on the new
+  // set; the posts after the refusal still meet the new set.
+  const auto records = read_topic(bootstrap(), kAlerts, kAlertPartitions);
+  std::map<std::string, int> kill_alerts;
+  std::map<int, std::vector<std::pair<long, std::string>>> by_partition;
+  int home_alerts = 0;
+  const std::regex fields("\"post_id\":\"(p-[0-9]+)\".*\"rule\":\"([a-z.]+)\".*\"pattern_set\":\"(sha256:[0-9a-f]+)\"");
+  for (const auto& record : records) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(record.value, m, fields)) << record.value;
+    const std::string hash = m[3];
+    EXPECT_TRUE(hash == old_hash || hash == new_hash) << record.value;
+    if (m[2] == "fx.kill") ++kill_alerts[m[1]];
+    if (m[2] == "fx.home") {
+      ++home_alerts;
+      EXPECT_EQ(hash, new_hash) << record.value;
+    }
+    by_partition[std::stoi(record.headers.at("wachtpost.source.partition"))].emplace_back(
+        std::stol(record.headers.at("wachtpost.source.offset")), hash);
+    if (std::stoi(std::string(m[1]).substr(2)) >= 1500) {
+      EXPECT_EQ(hash, new_hash) << record.value;
+    }
+  }
+  EXPECT_EQ(static_cast<std::int64_t>(kill_alerts.size()), kills);
+  for (const auto& [post_id, n] : kill_alerts) EXPECT_EQ(n, 1) << post_id;
+  EXPECT_GT(home_alerts, 0);
+  for (auto& [partition, sequence] : by_partition) {
+    std::sort(sequence.begin(), sequence.end());
+    bool switched = false;
+    for (const auto& [offset, hash] : sequence) {
+      if (hash == new_hash) switched = true;
+      EXPECT_FALSE(switched && hash == old_hash) << "partition " << partition << " offset " << offset;
+    }
+  }
 }
