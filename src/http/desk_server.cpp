@@ -44,6 +44,10 @@ std::pair<std::string, unsigned short> split_host_port(const std::string& addres
   return {host, static_cast<unsigned short>(port)};
 }
 
+namespace {
+class Session;
+}  // namespace
+
 struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
   DeskServerOptions options;
   std::shared_ptr<AlertFeed> feed;
@@ -55,8 +59,12 @@ struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> feeds{0};
   std::thread thread;
+  // Open connections (touched on the server's thread only), closed on shutdown
+  // so their pending handlers finish and release this state.
+  std::vector<std::weak_ptr<Session>> sessions;
 
   void accept();
+  void shut_down();
 };
 
 namespace {
@@ -74,6 +82,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() { read(); }
+
+  void close() {
+    timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
 
  private:
   void read() {
@@ -255,7 +270,10 @@ void DeskServer::State::accept() {
         beast::error_code ignored;
         socket.close(ignored);  // over the limit: refused at the door
       } else {
-        std::make_shared<Session>(std::move(socket), self)->start();
+        auto session = std::make_shared<Session>(std::move(socket), self);
+        std::erase_if(self->sessions, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+        self->sessions.push_back(session);
+        session->start();
       }
     }
     self->accept();
@@ -285,12 +303,20 @@ DeskServer::DeskServer(DeskServerOptions options, std::shared_ptr<AlertFeed> fee
   state_->thread = std::thread([state = state_] { state->io.run(); });
 }
 
+void DeskServer::State::shut_down() {
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  for (const auto& weak : sessions) {
+    if (auto session = weak.lock()) session->close();
+  }
+  sessions.clear();
+}
+
 DeskServer::~DeskServer() {
-  asio::post(state_->io, [state = state_] {
-    beast::error_code ignored;
-    state->acceptor.close(ignored);
-    state->io.stop();
-  });
+  // Closing the acceptor and every connection completes their handlers with
+  // errors; none arms another, so the thread runs out of work and ends, and
+  // nothing keeps the state alive.
+  asio::post(state_->io, [state = state_] { state->shut_down(); });
   if (state_->thread.joinable()) state_->thread.join();
 }
 
