@@ -216,18 +216,22 @@ int run_patterns_learn(const LearnOptions& options, std::ostream& out, std::ostr
   NormalizedText normalized;
   Scanner scanner;
   std::vector<Hit> hits;
+  // The learned rule weighs only posts that name a protected target.
+  auto mark_targets = [&](LabelledFile& file) {
+    for (auto& post : file.posts) {
+      normalizer.normalize(post.text, normalized);
+      scanner.scan(set, normalized.text, hits);
+      post.names_target = std::any_of(hits.begin(), hits.end(), [&](const Hit& hit) {
+        const PatternEntry& entry = set->patterns()[hit.pattern];
+        return entry.kind == PatternKind::kTarget && !entry.bare_surname;
+      });
+    }
+  };
   std::vector<LabelledFile> files;
   try {
     for (const auto& path : options.corpus) {
       auto file = read_labelled_file(path, options.lang);
-      for (auto& post : file.posts) {
-        normalizer.normalize(post.text, normalized);
-        scanner.scan(set, normalized.text, hits);
-        post.names_target = std::any_of(hits.begin(), hits.end(), [&](const Hit& hit) {
-          const PatternEntry& entry = set->patterns()[hit.pattern];
-          return entry.kind == PatternKind::kTarget && !entry.bare_surname;
-        });
-      }
+      mark_targets(file);
       if (!file.posts.empty()) files.push_back(std::move(file));
     }
     // The written rules' examples teach too, many of them the hard harmless
@@ -244,14 +248,7 @@ int run_patterns_learn(const LearnOptions& options, std::ostream& out, std::ostr
         examples_file.posts.push_back({example.text, true, false, {}, true});
       }
     }
-    for (auto& post : examples_file.posts) {
-      normalizer.normalize(post.text, normalized);
-      scanner.scan(set, normalized.text, hits);
-      post.names_target = std::any_of(hits.begin(), hits.end(), [&](const Hit& hit) {
-        const PatternEntry& entry = set->patterns()[hit.pattern];
-        return entry.kind == PatternKind::kTarget && !entry.bare_surname;
-      });
-    }
+    mark_targets(examples_file);
     if (!examples_file.posts.empty()) files.push_back(std::move(examples_file));
     CueLearnerOptions learner;
     learner.false_alert_budget = options.false_alert_budget;

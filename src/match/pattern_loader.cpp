@@ -208,6 +208,29 @@ bool has_capital_letter(std::string_view expression) {
   return false;
 }
 
+// The `severity` and `examples` of a rule, written or learned.
+void read_severity_and_examples(const YAML::Node& node, std::string_view file, const SourceLocation& where,
+                                const std::string& what, ThreatRule& rule, Diagnostics& diag) {
+  std::string text;
+  if (read_scalar(node, "severity", where, diag, text, true, what)) {
+    if (auto severity = parse_severity(text)) {
+      rule.severity = *severity;
+    } else {
+      diag.add(where_of(file, node["severity"], where.line),
+               what + ": severity must be critical, high, medium or low, not '" + text + "'");
+    }
+  }
+  if (const auto examples = node["examples"]) {
+    if (!examples.IsMap()) {
+      diag.add(where_of(file, examples, where.line), what + ": 'examples' must have 'positive' and 'negative' lists");
+    } else {
+      check_keys(examples, {"positive", "negative"}, where_of(file, examples, where.line), diag, what + " examples");
+      for (auto& [t, w] : read_list(examples, "positive", where, diag, what)) rule.positive_examples.push_back({t, w});
+      for (auto& [t, w] : read_list(examples, "negative", where, diag, what)) rule.negative_examples.push_back({t, w});
+    }
+  }
+}
+
 struct Builder {
   std::vector<std::string> problems;
   Diagnostics diag{problems};
@@ -488,23 +511,7 @@ void Builder::load_learned(const YAML::Node& node, std::string_view file, const 
   if (node["veto"]) read_number("veto", cues.veto, false);
   read_scalar(node, "description", where, diag, rule.description, true, what);
   read_scalar(node, "author", where, diag, rule.author, true, what);
-  if (read_scalar(node, "severity", where, diag, text, true, what)) {
-    if (auto severity = parse_severity(text)) {
-      rule.severity = *severity;
-    } else {
-      diag.add(where_of(file, node["severity"], where.line),
-               what + ": severity must be critical, high, medium or low, not '" + text + "'");
-    }
-  }
-  if (const auto examples = node["examples"]) {
-    if (!examples.IsMap()) {
-      diag.add(where_of(file, examples, where.line), what + ": 'examples' must have 'positive' and 'negative' lists");
-    } else {
-      check_keys(examples, {"positive", "negative"}, where_of(file, examples, where.line), diag, what + " examples");
-      for (auto& [t, w] : read_list(examples, "positive", where, diag, what)) rule.positive_examples.push_back({t, w});
-      for (auto& [t, w] : read_list(examples, "negative", where, diag, what)) rule.negative_examples.push_back({t, w});
-    }
-  }
+  read_severity_and_examples(node, file, where, what, rule, diag);
   const YAML::Node list = node["cues"];
   if (!list || !list.IsMap() || list.size() == 0) {
     diag.add(where, what + ": 'cues' must map words or word pairs to [weight, category]");
@@ -581,14 +588,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   if (read_scalar(node, "category", where, diag, rule.category, true, what) && !is_known_category(rule.category)) {
     diag.add(where_of(file, node["category"], where.line), what + ": unknown category '" + rule.category + "'");
   }
-  if (read_scalar(node, "severity", where, diag, text, true, what)) {
-    if (auto severity = parse_severity(text)) {
-      rule.severity = *severity;
-    } else {
-      diag.add(where_of(file, node["severity"], where.line),
-               what + ": severity must be critical, high, medium or low, not '" + text + "'");
-    }
-  }
+  read_severity_and_examples(node, file, where, what, rule, diag);
   rule.lang = file_lang;
   read_scalar(node, "lang", where, diag, rule.lang, file_lang.empty(), what);
   if (read_scalar(node, "expires", where, diag, rule.expires, false, what)) {
@@ -619,15 +619,6 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
   const auto threats = read_list(node, "threat", where, diag, what);
   if (threats.empty()) diag.add(where, what + ": missing 'threat' (one or more expressions)");
   const auto excludes = read_list(node, "exclude", where, diag, what);
-  if (const auto examples = node["examples"]) {
-    if (!examples.IsMap()) {
-      diag.add(where_of(file, examples, where.line), what + ": 'examples' must have 'positive' and 'negative' lists");
-    } else {
-      check_keys(examples, {"positive", "negative"}, where_of(file, examples, where.line), diag, what + " examples");
-      for (auto& [t, w] : read_list(examples, "positive", where, diag, what)) rule.positive_examples.push_back({t, w});
-      for (auto& [t, w] : read_list(examples, "negative", where, diag, what)) rule.negative_examples.push_back({t, w});
-    }
-  }
   if (problems.size() != problems_before) return;
 
   if (!rule.expires.empty() && !today.empty() && rule.expires < today) {

@@ -61,6 +61,19 @@ void for_each_cue(std::string_view text, std::string& pair, Visit&& visit) {
   std::uint32_t previous_from = 0;
   std::uint32_t previous_to = 0;
   bool has_previous = false;
+  auto emit = [&](std::uint32_t from, std::uint32_t to) {
+    const std::string_view cue = text.substr(from, to - from);
+    visit(cue, from, to);
+    if (has_previous) {
+      pair.assign(text.substr(previous_from, previous_to - previous_from));
+      pair += ' ';
+      pair.append(cue);
+      visit(std::string_view(pair), previous_from, to);
+    }
+    previous_from = from;
+    previous_to = to;
+    has_previous = true;
+  };
   const auto size = static_cast<std::uint32_t>(text.size());
   std::uint32_t i = 0;
   while (i < size) {
@@ -73,47 +86,14 @@ void for_each_cue(std::string_view text, std::string& pair, Visit&& visit) {
       while (word_end > i && text[word_end - 1] == '\'') --word_end;
       std::uint32_t word_from = i;
       if (text[word_from] == '\'' && word_end - word_from > 3) ++word_from;
-      if (word_from >= word_end) {
-        i = end;  // apostrophes alone are no word
-        continue;
-      }
-      const std::string_view cue = text.substr(word_from, word_end - word_from);
-      visit(cue, word_from, word_end);
-      if (has_previous) {
-        pair.assign(text.substr(previous_from, previous_to - previous_from));
-        pair += ' ';
-        pair.append(cue);
-        visit(std::string_view(pair), previous_from, word_end);
-      }
-      previous_from = word_from;
-      previous_to = word_end;
-      has_previous = true;
-      i = end;
-      continue;
+      if (word_from < word_end) emit(word_from, word_end);  // apostrophes alone are no word
     } else if (c >= 0x80) {
       const std::uint32_t width = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
       end = std::min(size, i + width);
       // Variation selectors and joiners only shape the symbol before them.
       const std::string_view cp = text.substr(i, end - i);
-      if (cp == "\xEF\xB8\x8F" || cp == "\xE2\x80\x8D") {
-        i = end;
-        continue;
-      }
-    } else {
-      ++i;  // spaces and ASCII punctuation separate cues
-      continue;
-    }
-    const std::string_view cue = text.substr(i, end - i);
-    visit(cue, i, end);
-    if (has_previous) {
-      pair.assign(text.substr(previous_from, previous_to - previous_from));
-      pair += ' ';
-      pair.append(cue);
-      visit(std::string_view(pair), previous_from, end);
-    }
-    previous_from = i;
-    previous_to = end;
-    has_previous = true;
+      if (cp != "\xEF\xB8\x8F" && cp != "\xE2\x80\x8D") emit(i, end);
+    }  // else: spaces and ASCII punctuation separate cues
     i = end;
   }
 }
