@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 
 namespace wachtpost {
 
@@ -97,6 +99,23 @@ JsonWriter& JsonWriter::number(std::int64_t value) {
 JsonWriter& JsonWriter::boolean(bool value) {
   separate();
   out_ += value ? "true" : "false";
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::decimal(double value, int digits) {
+  if (!std::isfinite(value)) return null();
+  separate();
+  char buffer[64];
+  const int n = std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  out_.append(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
   need_comma_ = true;
   return *this;
 }

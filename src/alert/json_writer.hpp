@@ -20,6 +20,8 @@ class JsonWriter {
   JsonWriter& string(std::string_view value);  // value must be valid UTF-8
   JsonWriter& number(std::int64_t value);
   JsonWriter& boolean(bool value);
+  JsonWriter& null();
+  JsonWriter& decimal(double value, int digits);  // fixed notation; not finite: null
 
   // Shorthands for "key": value.
   JsonWriter& field(std::string_view name, std::string_view value) { return key(name).string(value); }

@@ -12,6 +12,7 @@
 #include "cli/run_command.hpp"
 #include "cli/scan_command.hpp"
 #include "cli/topics_command.hpp"
+#include "runtime/run_config.hpp"
 
 namespace wachtpost {
 
@@ -35,6 +36,28 @@ void add_serve_flags(CLI::App& command, ServeOptions& serve) {
       ->capture_default_str();
   command.add_option("--tokens", serve.tokens_file, "Desk tokens, lines name:token (the feed needs one)")
       ->check(CLI::ExistingFile);
+}
+
+constexpr const char* kReloadPolicyHelp =
+    "Who makes a pattern set live: four-eyes (a second operator approves a proposed hash) or single-operator";
+constexpr const char* kAuditLogHelp =
+    "Append-only JSON lines of pattern-set proposals, approvals, activations and refusals";
+constexpr const char* kWatchHelp = "Poll the pattern files every N seconds and reload on a change (0: no watch)";
+
+CLI::Validator reload_policy_validator() {
+  return CLI::Validator(
+      [](std::string& text) {
+        return parse_reload_policy(text) ? std::string() : std::string("expected four-eyes or single-operator");
+      },
+      "POLICY");
+}
+
+void add_reload_flags(CLI::App& command, std::optional<std::string>& policy, std::optional<std::string>& audit_log,
+                      std::optional<unsigned>& watch_seconds) {
+  command.add_option("--reload-policy", policy, std::string(kReloadPolicyHelp) + " (default: four-eyes)")
+      ->check(reload_policy_validator());
+  command.add_option("--audit-log", audit_log, kAuditLogHelp);
+  command.add_option("--watch-patterns", watch_seconds, kWatchHelp)->check(CLI::Range(0U, 86400U));
 }
 
 }  // namespace
@@ -113,9 +136,25 @@ int run_cli(int argc, char** argv) {
   replay_command
       ->add_option("--protected", replay.candidate.protected_file, "Protected-person registry (YAML), both sets")
       ->check(CLI::ExistingFile);
-  replay_command->add_option("input", replay.input, "Posts (NDJSON); labelled posts also give precision and recall")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* replay_input =
+      replay_command->add_option("input", replay.input, "Posts (NDJSON); labelled posts also give precision and recall")
+          ->check(CLI::ExistingFile);
+  // Or a time range of a topic instead of the file: all four flags together.
+  const CLI::Validator replay_time(
+      [](std::string& text) {
+        return parse_replay_time(text) ? std::string() : std::string("expected RFC 3339 or epoch milliseconds");
+      },
+      "TIME");
+  std::vector<CLI::Option*> replay_range{
+      replay_command->add_option("--brokers", replay.brokers, "Bootstrap servers (host:port,...) of the topic"),
+      replay_command->add_option("--topic", replay.topic, "Topic of posts to replay instead of FILE"),
+      replay_command->add_option("--from", replay.from, "First message time, inclusive (RFC 3339 or epoch ms)")
+          ->check(replay_time),
+      replay_command->add_option("--to", replay.to, "Message time the replay stops at, exclusive")->check(replay_time)};
+  for (auto* option : replay_range) {
+    option->excludes(replay_input);
+    for (auto* other : replay_range) option->needs(other);
+  }
   replay_command->add_flag("--json", replay.json, "One JSON object instead of text");
 
   RunOptions run;
@@ -138,8 +177,11 @@ int run_cli(int argc, char** argv) {
   run_command->add_flag("--exit-at-eof", run.exit_at_eof,
                         "Stop cleanly once every assigned partition is at its end (tests, benchmarks)");
   add_serve_flags(*run_command, run.serve);
-  run_command->add_option("--audit-log", run.audit_log,
-                          "Append-only JSON lines of pattern-set activations and refusals (SIGHUP reloads)");
+  add_reload_flags(*run_command, run.reload_policy, run.audit_log, run.watch_seconds);
+  run_command
+      ->add_option("--gate-corpus", run.gate_corpus,
+                   "Labelled posts (NDJSON) a new pattern set must pass before it may go live; repeatable")
+      ->check(CLI::ExistingFile);
 
   DemoOptions demo;
   auto* demo_command = app.add_subcommand(
@@ -150,6 +192,19 @@ int run_cli(int argc, char** argv) {
   demo_command->add_option("--loops", demo.loops, "Passes over the sample stream (0: until Ctrl-C)")
       ->capture_default_str();
   demo_command->add_option("--workers", demo.workers, "Worker threads (0: one per core)")->capture_default_str();
+  demo_command
+      ->add_option("--patterns", demo.patterns_dir,
+                   "Folder of rule files; default: the embedded set (SIGHUP reloads it from here)")
+      ->check(CLI::ExistingDirectory);
+  demo_command->add_option("--protected", demo.protected_file, "Protected-person registry; default: the demo's own")
+      ->check(CLI::ExistingFile);
+  demo_command->add_option("--reload-policy", demo.reload_policy, kReloadPolicyHelp)
+      ->capture_default_str()
+      ->check(reload_policy_validator());
+  demo_command->add_option("--audit-log", demo.audit_log, kAuditLogHelp);
+  demo_command->add_option("--watch-patterns", demo.watch_seconds, kWatchHelp)
+      ->capture_default_str()
+      ->check(CLI::Range(0U, 86400U));
   add_serve_flags(*demo_command, demo.serve);
 
   TopicsApplyOptions topics_apply;

@@ -13,6 +13,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/demo_inputs.hpp"
+#include "cli/pattern_source.hpp"
 #include "cli/run_command.hpp"
 #include "cli/serving.hpp"
 #include "match/database_cache.hpp"
@@ -88,12 +89,16 @@ std::map<std::int32_t, std::int64_t> feed(const std::string& bootstrap, const st
 int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   std::atomic<bool> stop{false};
   std::atomic<StreamProcessor*> running{nullptr};
+  std::atomic<PatternReloader*> reloader{nullptr};
   const StopSignals signals(
       [&] {
         stop.store(true);
         if (StreamProcessor* processor = running.load()) processor->request_stop();
       },
-      15000);
+      15000,
+      [&reloader] {
+        if (PatternReloader* r = reloader.load()) r->request("local:SIGHUP", true);
+      });
 
   const std::vector<TopicDefinition> topics = embedded_topic_definitions();
   const TopicDefinition* posts = find_topic_role(topics, "posts");
@@ -105,11 +110,23 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   }
 
   StreamOptions stream;
+  const PatternSetLocation location{options.patterns_dir, options.protected_file, demo_registry()};
+  ReloadOptions reload{.gate = {},
+                       .build = [location] { return load_pattern_set(location); },
+                       .source = describe_source(options.patterns_dir, options.protected_file),
+                       .watched = {}};
+  for (const auto& path : {options.patterns_dir, options.protected_file}) {
+    if (!path.empty()) reload.watched.emplace_back(path);
+  }
+  reload.gate.policy = parse_reload_policy(options.reload_policy).value_or(ReloadPolicy::kSingleOperator);
+  reload.gate.audit_log = options.audit_log;
+  reload.gate.watch_seconds = options.watch_seconds;
   try {
-    const auto embedded = embedded_pattern_sources();
-    const DatabaseCache cache = DatabaseCache::from_environment();
-    stream.pattern_set =
-        build_pattern_set({embedded, RuleSource{"protected.example.yaml", demo_registry()}, utc_today(), &cache});
+    stream.pattern_set = load_pattern_set(location);
+  } catch (const PatternSetError& e) {
+    for (const auto& problem : e.problems()) err << problem << '\n';
+    err << "wachtpost demo: the pattern set is refused\n";
+    return kExitConfigError;
   } catch (const std::exception& e) {
     err << "wachtpost demo: " << e.what() << '\n';
     return kExitConfigError;
@@ -134,6 +151,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   stream.config.input_topic = posts->name;
   stream.config.alert_topic = alerts->name;
   stream.config.dlq_topic = dead_letters->name;
+  const TopicDefinition* shadow_alerts = find_topic_role(topics, "shadow_alerts");
+  stream.config.shadow_topic = shadow_alerts == nullptr ? std::string() : shadow_alerts->name;
   stream.config.group = "wachtpost-demo";
   stream.config.workers = options.workers;
   stream.config.batch_max_ms = 100;  // a small demo stream: favour latency
@@ -148,7 +167,10 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
     err << "wachtpost demo: " << e.what() << '\n';
     return kExitIo;
   }
+  std::shared_ptr<const PatternSet> live = stream.pattern_set;
   StreamProcessor processor(std::move(stream));
+  const ReloadsStopper stopper(*serving);
+  reloader.store(&serving->start_reloads(std::move(reload), std::move(live), processor));
   running.store(&processor);
 
   std::thread feeder([&] {

@@ -25,6 +25,8 @@ std::shared_ptr<const PatternSet> load_pattern_set(const PatternSetLocation& loc
     content << in.rdbuf();
     registry_content = content.str();
     input.registry = RuleSource{location.protected_file, registry_content};
+  } else if (!location.default_registry.empty()) {
+    input.registry = RuleSource{"protected.example.yaml", location.default_registry};
   }
   return build_pattern_set(input);
 }

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "match/pattern_loader.hpp"
 
@@ -12,6 +13,8 @@ namespace wachtpost {
 struct PatternSetLocation {
   std::string patterns_dir;
   std::string protected_file;
+  // Used when protected_file is empty (the demo's own registry); static text.
+  std::string_view default_registry;
 };
 
 // Reads and compiles the set. Throws PatternSetError (file:line problems).

@@ -65,6 +65,11 @@ std::string default_instance() {
 
 }  // namespace
 
+std::string describe_source(const std::string& patterns_dir, const std::string& protected_file) {
+  return (patterns_dir.empty() ? std::string("the embedded set") : patterns_dir) +
+         (protected_file.empty() ? std::string() : " with " + protected_file);
+}
+
 int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& err) {
   StreamOptions stream;
   try {
@@ -77,8 +82,12 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
     if (options.patterns_dir) config.patterns_dir = *options.patterns_dir;
     if (options.protected_file) config.protected_file = *options.protected_file;
     if (options.exit_at_eof) config.exit_at_eof = true;
+    if (options.reload_policy) config.reload.policy = *parse_reload_policy(*options.reload_policy);
+    if (options.audit_log) config.reload.audit_log = *options.audit_log;
+    if (options.watch_seconds) config.reload.watch_seconds = *options.watch_seconds;
+    config.reload.corpus.insert(config.reload.corpus.end(), options.gate_corpus.begin(), options.gate_corpus.end());
     validate_run_config(config);
-    stream.pattern_set = load_pattern_set({config.patterns_dir, config.protected_file});
+    stream.pattern_set = load_pattern_set({config.patterns_dir, config.protected_file, {}});
     stream.pseudonymizer = load_author_pseudonymizer(config.pseudonym_key_file, config.pseudonym_rotation_hours);
     stream.instance = options.instance.empty() ? default_instance() : options.instance;
     stream.config = std::move(config);
@@ -97,7 +106,7 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
       },
       stream.config.shutdown_timeout_ms,
       [&reloader] {
-        if (PatternReloader* r = reloader.load()) r->request("local:SIGHUP");
+        if (PatternReloader* r = reloader.load()) r->request("local:SIGHUP", true);
       });
   // After the signals are blocked: the metrics and desk threads must not take SIGTERM.
   std::unique_ptr<Serving> serving;
@@ -118,14 +127,19 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
 
   const std::string patterns_dir = stream.config.patterns_dir;
   const std::string protected_file = stream.config.protected_file;
-  const std::string first_hash(stream.pattern_set->hash());
+  ReloadOptions reload{.gate = stream.config.reload,
+                       .build = [patterns_dir, protected_file] {
+                         return load_pattern_set({patterns_dir, protected_file, {}});
+                       },
+                       .source = describe_source(patterns_dir, protected_file),
+                       .watched = {}};
+  for (const auto& path : {patterns_dir, protected_file}) {
+    if (!path.empty()) reload.watched.emplace_back(path);
+  }
+  std::shared_ptr<const PatternSet> live = stream.pattern_set;
   StreamProcessor processor(std::move(stream));
-  PatternReloader reload({patterns_dir, protected_file, options.audit_log}, first_hash,
-                         [&processor, &serving](std::shared_ptr<const PatternSet> set) {
-                           serving->activate(*set);
-                           processor.swap_pattern_set(std::move(set));
-                         });
-  reloader.store(&reload);
+  const ReloadsStopper stopper(*serving);
+  reloader.store(&serving->start_reloads(std::move(reload), std::move(live), processor));
   running.store(&processor);
   try {
     processor.run();

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace wachtpost {
 
@@ -26,7 +27,11 @@ struct RunOptions {
   std::optional<std::string> group;
   std::optional<std::string> patterns_dir;
   std::optional<std::string> protected_file;
-  std::string audit_log;  // reloads and refusals, JSON lines; empty: the log only
+  // Flags over the config file's `reload` section.
+  std::optional<std::string> reload_policy;  // four-eyes | single-operator
+  std::optional<std::string> audit_log;      // proposals, approvals, activations, refusals: JSON lines
+  std::optional<unsigned> watch_seconds;     // poll the pattern files; 0: no watch
+  std::vector<std::string> gate_corpus;      // labelled NDJSON a set must pass (adds to the file's)
   std::string instance;   // empty: $WACHTPOST_INSTANCE, else the host name
   bool exit_at_eof = false;
   ServeOptions serve;
@@ -34,8 +39,18 @@ struct RunOptions {
 
 int run_stream(const RunOptions& options, std::ostream& out, std::ostream& err);
 
+// "patterns/ with protected.yaml", for the reload log and status.
+std::string describe_source(const std::string& patterns_dir, const std::string& protected_file);
+
 // `wachtpost demo`: an in-process mock cluster, a feeder and the processor.
 struct DemoOptions {
+  std::string patterns_dir;    // empty: the embedded set
+  std::string protected_file;  // empty: the demo's own registry
+  // The demo starts under the single-operator policy: SIGHUP (or POST
+  // /admin/reload) activates a set that passes the gate.
+  std::string reload_policy = "single-operator";
+  std::string audit_log;
+  unsigned watch_seconds = 0;
   unsigned rate = 20;    // posts per second
   unsigned loops = 0;    // passes over the sample stream; 0: until stopped
   unsigned workers = 0;  // 0: one per core

@@ -58,7 +58,30 @@ void Serving::follow_alert_topic(const RunConfig& config) {
   if (desk_) reader_ = std::make_unique<AlertTopicReader>(config, feed_);
 }
 
+PatternReloader& Serving::start_reloads(ReloadOptions options, std::shared_ptr<const PatternSet> live,
+                                       StreamProcessor& processor) {
+  ReloadHooks hooks{
+      .activate =
+          [this, &processor](std::shared_ptr<const PatternSet> set) {
+            activate(*set);
+            processor.swap_pattern_set(std::move(set));
+          },
+      .shadow = [&processor](std::shared_ptr<const PatternSet> set) { processor.set_shadow_pattern_set(std::move(set)); },
+      .compare = [&processor] { return processor.shadow_comparison(); },
+      .metrics = metrics_};
+  reloader_ = std::make_shared<PatternReloader>(std::move(options), std::move(live), std::move(hooks));
+  if (desk_) desk_->set_admin(reloader_);
+  return *reloader_;
+}
+
+void Serving::stop_reloads() {
+  if (!reloader_) return;
+  if (desk_) desk_->set_admin(nullptr);
+  reloader_->shut_down();
+}
+
 Serving::~Serving() {
+  stop_reloads();
   reader_.reset();  // before the feed and the server it feeds
   desk_.reset();
 }

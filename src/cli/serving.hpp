@@ -12,7 +12,9 @@
 #include "match/pattern_set.hpp"
 #include "metrics/pipeline_metrics.hpp"
 #include "runtime/alert_topic_reader.hpp"
+#include "runtime/pattern_reloader.hpp"
 #include "runtime/run_config.hpp"
+#include "runtime/stream_processor.hpp"
 
 namespace prometheus {
 class Exposer;
@@ -35,6 +37,12 @@ class Serving {
   // The desk shows what the alert topic holds: every instance's alerts.
   void follow_alert_topic(const RunConfig& config);
   void set_ready(bool ready) { ready_->store(ready); }
+  // Pattern-set reloads of `processor` (SIGHUP, the admin routes, the file
+  // watch) under `options.gate`'s policy. The reloader answers the desk's
+  // admin routes until stop_reloads(), which must come before the processor goes.
+  PatternReloader& start_reloads(ReloadOptions options, std::shared_ptr<const PatternSet> live,
+                                 StreamProcessor& processor);
+  void stop_reloads();
 
  private:
   std::shared_ptr<PipelineMetrics> metrics_;
@@ -43,6 +51,20 @@ class Serving {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<DeskServer> desk_;
   std::unique_ptr<AlertTopicReader> reader_;
+  std::shared_ptr<PatternReloader> reloader_;
+};
+
+// Stops the reloads when it goes: declared after the stream processor, it
+// goes before it, so no reload touches a processor that is gone.
+class ReloadsStopper {
+ public:
+  explicit ReloadsStopper(Serving& serving) : serving_(serving) {}
+  ReloadsStopper(const ReloadsStopper&) = delete;
+  ReloadsStopper& operator=(const ReloadsStopper&) = delete;
+  ~ReloadsStopper() { serving_.stop_reloads(); }
+
+ private:
+  Serving& serving_;
 };
 
 }  // namespace wachtpost

@@ -53,7 +53,16 @@ BearerTokens BearerTokens::parse(std::string_view content, std::string_view file
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) throw std::runtime_error(where + "expected name:token");
     const std::string_view name = line.substr(0, colon);
-    const std::string_view token = line.substr(colon + 1);
+    std::string_view token = line.substr(colon + 1);
+    TokenRole role = TokenRole::kOfficer;
+    for (const auto& [prefix, named] : {std::pair{std::string_view("admin:"), TokenRole::kAdmin},
+                                        std::pair{std::string_view("officer:"), TokenRole::kOfficer}}) {
+      if (token.starts_with(prefix)) {
+        role = named;
+        token.remove_prefix(prefix.size());
+        break;
+      }
+    }
     if (!valid_name(name)) throw std::runtime_error(where + "a name is 1-64 letters, digits, '_', '-' or '.'");
     if (token.size() < kMinTokenLength) {
       throw std::runtime_error(where + "token of '" + std::string(name) + "' is shorter than 16 characters");
@@ -61,24 +70,29 @@ BearerTokens BearerTokens::parse(std::string_view content, std::string_view file
     for (const auto& entry : tokens.entries_) {
       if (entry.name == name) throw std::runtime_error(where + "name '" + std::string(name) + "' is listed twice");
     }
-    tokens.entries_.push_back({std::string(name), digest_of(token)});
+    tokens.entries_.push_back({std::string(name), role, digest_of(token)});
   }
   if (tokens.entries_.empty()) throw std::runtime_error(std::string(file_name) + ": no tokens");
   return tokens;
 }
 
-std::optional<std::string> BearerTokens::name_of(std::string_view token) const {
+const BearerTokens::Entry* BearerTokens::entry_of(std::string_view token) const {
   const auto presented = digest_of(token);
   const Entry* match = nullptr;
   // Every entry is compared, matched or not: the time taken says nothing.
   for (const auto& entry : entries_) {
     if (CRYPTO_memcmp(entry.digest.data(), presented.data(), presented.size()) == 0) match = &entry;
   }
+  return match;
+}
+
+std::optional<std::string> BearerTokens::name_of(std::string_view token) const {
+  const Entry* match = entry_of(token);
   if (match == nullptr) return std::nullopt;
   return match->name;
 }
 
-std::optional<std::string> BearerTokens::name_of_header(std::string_view authorization) const {
+std::optional<TokenHolder> BearerTokens::holder_of_header(std::string_view authorization) const {
   constexpr std::string_view kScheme = "Bearer ";
   if (authorization.size() <= kScheme.size()) return std::nullopt;
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
@@ -86,7 +100,15 @@ std::optional<std::string> BearerTokens::name_of_header(std::string_view authori
     const char b = static_cast<char>(std::tolower(static_cast<unsigned char>(kScheme[i])));
     if (a != b) return std::nullopt;
   }
-  return name_of(authorization.substr(kScheme.size()));
+  const Entry* match = entry_of(authorization.substr(kScheme.size()));
+  if (match == nullptr) return std::nullopt;
+  return TokenHolder{match->name, match->role};
+}
+
+std::optional<std::string> BearerTokens::name_of_header(std::string_view authorization) const {
+  auto holder = holder_of_header(authorization);
+  if (!holder) return std::nullopt;
+  return std::move(holder->name);
 }
 
 }  // namespace wachtpost

@@ -1,5 +1,8 @@
 #pragma once
-// Who may see the desk: bearer tokens from a file of `name:token` lines.
+// Who may see the desk: bearer tokens from a file of `name:token` lines, or
+// `name:admin:token` for an operator who may also propose, approve and
+// withdraw pattern sets (the admin routes). `name:officer:token` says the
+// default out loud.
 //
 // A presented token is compared with every known token in constant time (on
 // SHA-256 digests, so neither the content nor the length of a token leaks
@@ -7,6 +10,7 @@
 // acknowledgement is attributed to that name. Tokens never reach a log.
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,6 +18,13 @@
 #include <vector>
 
 namespace wachtpost {
+
+enum class TokenRole : std::uint8_t { kOfficer, kAdmin };
+
+struct TokenHolder {
+  std::string name;
+  TokenRole role = TokenRole::kOfficer;
+};
 
 class BearerTokens {
  public:
@@ -28,13 +39,16 @@ class BearerTokens {
   [[nodiscard]] std::optional<std::string> name_of(std::string_view token) const;
   // From an "Authorization: Bearer <token>" header value.
   [[nodiscard]] std::optional<std::string> name_of_header(std::string_view authorization) const;
+  [[nodiscard]] std::optional<TokenHolder> holder_of_header(std::string_view authorization) const;
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
     std::string name;
+    TokenRole role = TokenRole::kOfficer;
     std::array<unsigned char, 32> digest{};
   };
+  [[nodiscard]] const Entry* entry_of(std::string_view token) const;
   std::vector<Entry> entries_;
 };
 

@@ -6,7 +6,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <simdjson.h>
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -21,6 +23,20 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// One string field of a small JSON object body; nothing when the body is not
+// such an object or the field is missing or not a string.
+std::optional<std::string> json_string_field(const std::string& body, std::string_view key) {
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document document;
+  if (parser.iterate(padded).get(document) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::ondemand::object object;
+  if (document.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view value;
+  if (object.find_field_unordered(key).get_string().get(value) != simdjson::SUCCESS) return std::nullopt;
+  return std::string(value);
+}
 
 std::int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -54,6 +70,7 @@ struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
   std::shared_ptr<const BearerTokens> tokens;
   std::shared_ptr<PipelineMetrics> metrics;
   std::function<bool()> ready;
+  std::atomic<std::shared_ptr<AdminActions>> admin;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::atomic<std::size_t> connections{0};
@@ -135,10 +152,51 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
-  std::optional<std::string> who(const http::request<http::string_body>& request) {
+  std::optional<TokenHolder> holder(const http::request<http::string_body>& request) {
     const auto header = request.find(http::field::authorization);
     if (header == request.end()) return std::nullopt;
-    return state_->tokens->name_of_header(std::string_view(header->value().data(), header->value().size()));
+    return state_->tokens->holder_of_header(std::string_view(header->value().data(), header->value().size()));
+  }
+
+  std::optional<std::string> who(const http::request<http::string_body>& request) {
+    auto found = holder(request);
+    if (!found) return std::nullopt;
+    return std::move(found->name);
+  }
+
+  void reply_json(unsigned status, std::string json, bool keep_alive) {
+    respond(static_cast<http::status>(status), "application/json", std::move(json) + "\n", keep_alive);
+  }
+
+  void handle_admin(const http::request<http::string_body>& request, std::string_view action, bool keep_alive) {
+    const auto caller = holder(request);
+    if (!caller) return unauthorized();
+    const bool get = request.method() == http::verb::get;
+    const bool post = request.method() == http::verb::post;
+    const bool known = action == "reload" || action == "propose" || action == "approve" || action == "withdraw";
+    if (action != "status" && !known) return respond(http::status::not_found, "text/plain", "not found\n", keep_alive);
+    if (action == "status" ? !get : !post) {
+      return respond(http::status::method_not_allowed, "text/plain", action == "status" ? "GET only\n" : "POST only\n",
+                     keep_alive);
+    }
+    const std::shared_ptr<AdminActions> admin = state_->admin.load();
+    if (!admin) return reply_json(503, R"({"error":"no pattern-set control on this server"})", keep_alive);
+    if (action == "status") return reply_json(200, admin->status_json(), keep_alive);
+    if (caller->role != TokenRole::kAdmin) {
+      spdlog::warn("desk: {} tried /admin/{} without the admin role", caller->name, action);
+      return reply_json(403, R"({"error":"an admin token is required"})", keep_alive);
+    }
+    AdminReply reply;
+    if (action == "reload" || action == "propose") {
+      reply = admin->request_build(caller->name, action == "reload");
+    } else if (action == "withdraw") {
+      reply = admin->withdraw(caller->name);
+    } else {
+      const auto hash = json_string_field(request.body(), "hash");
+      if (!hash || hash->empty()) return reply_json(400, R"({"error":"body must be {\"hash\": \"...\"}"})", keep_alive);
+      reply = admin->approve(caller->name, *hash);
+    }
+    reply_json(reply.status, std::move(reply.json), keep_alive);
   }
 
   void unauthorized() {
@@ -169,6 +227,8 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return start_feed(last);
     }
+    constexpr std::string_view kAdmin = "/admin/";
+    if (path.starts_with(kAdmin)) return handle_admin(request, path.substr(kAdmin.size()), keep_alive);
     constexpr std::string_view kAlerts = "/alerts/";
     constexpr std::string_view kAck = "/ack";
     if (path.starts_with(kAlerts) && path.ends_with(kAck) && path.size() > kAlerts.size() + kAck.size()) {
@@ -184,14 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void acknowledge(std::string_view alert_id, const std::string& by, const std::string& body, bool keep_alive) {
-    // The body is one small JSON object; only the disposition is read.
-    std::string disposition;
-    const auto key = body.find("\"disposition\"");
-    if (key != std::string::npos) {
-      const auto open = body.find('"', body.find(':', key) + 1);
-      const auto close = open == std::string::npos ? open : body.find('"', open + 1);
-      if (close != std::string::npos) disposition = body.substr(open + 1, close - open - 1);
-    }
+    const std::string disposition = json_string_field(body, "disposition").value_or(std::string());
     if (std::find(std::begin(kDispositions), std::end(kDispositions), disposition) == std::end(kDispositions)) {
       return respond(http::status::bad_request, "application/json",
                      "{\"error\":\"disposition must be actioned, false_positive or duplicate\"}\n", keep_alive);
@@ -318,6 +371,10 @@ DeskServer::~DeskServer() {
   // nothing keeps the state alive.
   asio::post(state_->io, [state = state_] { state->shut_down(); });
   if (state_->thread.joinable()) state_->thread.join();
+}
+
+void DeskServer::set_admin(std::shared_ptr<AdminActions> admin) {
+  state_->admin.store(std::move(admin));
 }
 
 unsigned short DeskServer::port() const {

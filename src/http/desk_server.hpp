@@ -7,10 +7,19 @@
 //                              Last-Event-ID header
 //   POST /alerts/{id}/ack      {"disposition": "actioned|false_positive|duplicate"}
 //   GET  /healthz, /readyz     for probes, no token
+//   GET  /admin/status         pattern-set policy, live set, last reload,
+//                              pending proposal and its shadow counts
+//   POST /admin/reload         build the set from its files; live at once
+//                              under the single-operator policy, else proposed
+//   POST /admin/propose        build it as a proposal (runs in shadow)
+//   POST /admin/approve        {"hash": "..."}: approve the pending proposal
+//   POST /admin/withdraw       drop the pending proposal
 //
-// The feed and acknowledgements need `Authorization: Bearer <token>` (401
-// without or with a wrong one); an acknowledgement is attributed to the
-// token's name. Header and body sizes, connections and idle time are bounded.
+// Everything but the page and the probes needs `Authorization: Bearer
+// <token>` (401 without or with a wrong one); the POST /admin routes need a
+// token with the admin role (403 otherwise). Acknowledgements and admin
+// actions are attributed to the token's name. Header and body sizes,
+// connections and idle time are bounded.
 
 #include <chrono>
 #include <cstddef>
@@ -18,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "http/admin_actions.hpp"
 #include "http/alert_feed.hpp"
 #include "http/bearer_tokens.hpp"
 #include "metrics/pipeline_metrics.hpp"
@@ -44,6 +54,9 @@ class DeskServer {
   DeskServer& operator=(const DeskServer&) = delete;
 
   [[nodiscard]] unsigned short port() const;
+  // Who answers the admin routes; null (the default): they answer 503.
+  // Safe from any thread; a call in progress finishes on the old one.
+  void set_admin(std::shared_ptr<AdminActions> admin);
 
   struct State;  // shared with the connections it serves
 

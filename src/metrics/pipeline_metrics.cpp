@@ -80,6 +80,41 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                           .Add({});
   transactions_ = &BuildCounter().Name("wachtpost_transactions_total").Help("Batches committed").Register(r).Add({});
   desk_clients_ = &BuildGauge().Name("wachtpost_desk_clients").Help("Desk feeds connected").Register(r).Add({});
+  reloads_ = &BuildCounter()
+                  .Name("wachtpost_pattern_reloads_total")
+                  .Help("Pattern-set proposals, approvals, activations and refusals, by result")
+                  .Register(r);
+  for (const std::string_view result : kReloadResults) reloads_->Add({{"result", std::string(result)}});
+  reload_last_ = &BuildGauge()
+                      .Name("wachtpost_pattern_reload_last_timestamp_seconds")
+                      .Help("When the last reload request was decided (Unix time)")
+                      .Register(r)
+                      .Add({});
+  build_passed_ = &BuildGauge()
+                       .Name("wachtpost_pattern_build_passed")
+                       .Help("Whether the last pattern set built passed the gate (1) or was refused (0)")
+                       .Register(r)
+                       .Add({});
+  build_seconds_ = &BuildGauge()
+                        .Name("wachtpost_pattern_build_seconds")
+                        .Help("Compile and gate time of the last pattern set built")
+                        .Register(r)
+                        .Add({});
+  build_rules_failed_ = &BuildGauge()
+                             .Name("wachtpost_pattern_build_problems")
+                             .Help("Problems (rules, examples, corpus) that refused the last set built")
+                             .Register(r)
+                             .Add({});
+  database_bytes_ = &BuildGauge()
+                         .Name("wachtpost_pattern_database_bytes")
+                         .Help("Size of the live set's compiled Hyperscan database")
+                         .Register(r)
+                         .Add({});
+  shadow_active_ = &BuildGauge()
+                        .Name("wachtpost_shadow_active")
+                        .Help("Whether a proposed pattern set runs beside the live one")
+                        .Register(r)
+                        .Add({});
   // Known label values start at zero, so dashboards and alert rules see
   // every series from the first scrape.
   for (std::uint8_t i = 0; i <= static_cast<std::uint8_t>(RejectReason::kDuplicateKey); ++i) {
@@ -87,6 +122,19 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
     rejected_->Add({{"reason", reason}});
     dead_letters_->Add({{"reason", reason}});
   }
+}
+
+void PipelineMetrics::count_reload(std::string_view result, double at_unix_seconds) {
+  reloads_->Add({{"result", std::string(result)}}).Increment();
+  reload_last_->Set(at_unix_seconds);
+}
+
+void PipelineMetrics::set_last_build(bool passed, double build_seconds, std::size_t rules_failed,
+                                     double at_unix_seconds) {
+  build_passed_->Set(passed ? 1 : 0);
+  build_seconds_->Set(build_seconds);
+  build_rules_failed_->Set(static_cast<double>(rules_failed));
+  reload_last_->Set(at_unix_seconds);
 }
 
 void PipelineMetrics::set_pattern_set(std::string_view hash, const std::vector<std::string>& rule_ids,

@@ -53,6 +53,9 @@ struct AlertLabels {
 };
 
 inline constexpr std::string_view kDispositions[] = {"actioned", "false_positive", "duplicate"};
+// What became of a pattern-set request (the reload counter's label values).
+inline constexpr std::string_view kReloadResults[] = {"proposed", "approved",  "activated",
+                                                      "refused",  "unchanged", "withdrawn"};
 
 class PipelineMetrics {
  public:
@@ -79,6 +82,15 @@ class PipelineMetrics {
   bool count_disposition(std::string_view rule, std::string_view disposition);
   void set_desk_clients(std::size_t clients) { desk_clients_->Set(static_cast<double>(clients)); }
 
+  // Reload health. `result`: proposed, approved, activated, refused,
+  // unchanged or withdrawn. `build_seconds` (compile and gate) and
+  // `rules_failed` (problems of a refused set) describe the last build.
+  void count_reload(std::string_view result, double at_unix_seconds);
+  void set_last_build(bool passed, double build_seconds, std::size_t rules_failed, double at_unix_seconds);
+  void set_database_bytes(std::size_t bytes) { database_bytes_->Set(static_cast<double>(bytes)); }
+  // A proposed set runs beside the live one (1) or not (0).
+  void set_shadow_active(bool active) { shadow_active_->Set(active ? 1 : 0); }
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* consumed_ = nullptr;
@@ -100,6 +112,13 @@ class PipelineMetrics {
   prometheus::Counter* producer_errors_ = nullptr;
   prometheus::Counter* transactions_ = nullptr;
   prometheus::Gauge* desk_clients_ = nullptr;
+  prometheus::Family<prometheus::Counter>* reloads_ = nullptr;
+  prometheus::Gauge* reload_last_ = nullptr;
+  prometheus::Gauge* build_passed_ = nullptr;
+  prometheus::Gauge* build_seconds_ = nullptr;
+  prometheus::Gauge* build_rules_failed_ = nullptr;
+  prometheus::Gauge* database_bytes_ = nullptr;
+  prometheus::Gauge* shadow_active_ = nullptr;
 
   std::mutex labels_mutex_;  // rule ids and languages may change on a reload
   std::set<std::string, std::less<>> rules_;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,17 @@ constexpr Limit kQueueMessagesLimit{"queue_max_messages", 1, 10'000'000};
 constexpr Limit kPostBytesLimit{"max_post_bytes", 64, std::uint64_t{64} << 20};
 constexpr Limit kShutdownLimit{"shutdown_timeout_ms", 1, 600'000};
 constexpr Limit kRotationLimit{"pseudonym.rotation_hours", 1, std::uint64_t{24} * 366};
+// A day at most: a slower watch is no watch, and a typo in minutes
+// (watch_seconds: 3600000) should not pass as "hourly".
+constexpr Limit kWatchLimit{"reload.watch_seconds", 0, 86'400};
+// Shares of the labelled corpus (reload.min_recall, reload.max_false_alerts).
+constexpr std::string_view kMinRecallKey = "reload.min_recall";
+constexpr std::string_view kMaxFalseAlertsKey = "reload.max_false_alerts";
+
+constexpr std::array<std::pair<ReloadPolicy, std::string_view>, 2> kReloadPolicies{{
+    {ReloadPolicy::kFourEyes, "four-eyes"},
+    {ReloadPolicy::kSingleOperator, "single-operator"},
+}};
 
 struct ManagedProperty {
   std::string_view key;
@@ -337,12 +349,16 @@ std::optional<std::string> topic_name_problem(std::string_view name) {
 }
 
 void check_topics(const RunConfig& config, const Places& places, Problems& problems) {
-  const std::array<std::pair<std::string_view, const std::string*>, 3> topics{{
+  const std::array<std::pair<std::string_view, const std::string*>, 4> topics{{
       {"topics.input", &config.input_topic},
       {"topics.alerts", &config.alert_topic},
       {"topics.dead_letters", &config.dlq_topic},
+      {"topics.shadow_alerts", &config.shadow_topic},
   }};
   for (const auto& [key, name] : topics) {
+    // An empty shadow topic turns shadow mode off (a proposed set then waits
+    // for approval without running on live posts); every other topic is required.
+    if (name == &config.shadow_topic && name->empty()) continue;
     if (const auto problem = topic_name_problem(*name)) {
       problems.add(places.at(key), std::string(key) + ": " + *problem);
     }
@@ -353,7 +369,8 @@ void check_topics(const RunConfig& config, const Places& places, Problems& probl
       const std::string_view key = places.written(topics[j].first) ? topics[j].first : topics[i].first;
       problems.add(places.at(key), std::string(topics[j].first) + " is the same topic as " +
                                        std::string(topics[i].first) + " ('" + *topics[i].second +
-                                       "'): input, alerts and dead letters must be three different topics");
+                                       "'): input, alerts, dead letters and shadow alerts must be different "
+                                       "topics");
     }
   }
 }
@@ -362,6 +379,14 @@ void check_limit(const Limit& limit, std::uint64_t value, const Places& places, 
   if (value >= limit.min && value <= limit.max) return;
   problems.add(places.at(limit.key), std::string(limit.key) + ": " + std::to_string(value) + " is out of range (" +
                                          std::to_string(limit.min) + " to " + std::to_string(limit.max) + ")");
+}
+
+// A share from 0 to 1; written so that NaN fails too.
+void check_fraction(std::string_view key, double value, const Places& places, Problems& problems) {
+  if (value >= 0.0 && value <= 1.0) return;
+  std::ostringstream text;
+  text << value;
+  problems.add(places.at(key), std::string(key) + ": " + text.str() + " is out of range (0 to 1)");
 }
 
 struct Section {
@@ -471,6 +496,9 @@ void check_config(const RunConfig& config, const Places& places, bool require_br
   check_limit(kPostBytesLimit, config.max_post_bytes, places, problems);
   check_limit(kShutdownLimit, config.shutdown_timeout_ms, places, problems);
   check_limit(kRotationLimit, config.pseudonym_rotation_hours, places, problems);
+  check_limit(kWatchLimit, config.reload.watch_seconds, places, problems);
+  check_fraction(kMinRecallKey, config.reload.min_recall, places, problems);
+  check_fraction(kMaxFalseAlertsKey, config.reload.max_false_alerts, places, problems);
   check_passthrough(config, places, problems);
 }
 
@@ -493,7 +521,7 @@ bool is_yaml_false(const YAML::Node& node) {
   return text == "false" || text == "False" || text == "FALSE";
 }
 
-constexpr std::array<std::string_view, 16> kTopLevelKeys{
+constexpr std::array<std::string_view, 17> kTopLevelKeys{
     "brokers",
     "topics",
     "group",
@@ -507,13 +535,16 @@ constexpr std::array<std::string_view, 16> kTopLevelKeys{
     "shutdown_timeout_ms",
     "exit_at_eof",
     "pseudonym",
+    "reload",
     "kafka",
     "consumer",
     "producer",
 };
-constexpr std::array<std::string_view, 3> kTopicKeys{"input", "alerts", "dead_letters"};
+constexpr std::array<std::string_view, 4> kTopicKeys{"input", "alerts", "dead_letters", "shadow_alerts"};
 constexpr std::array<std::string_view, 2> kBatchKeys{"max_messages", "max_ms"};
 constexpr std::array<std::string_view, 2> kPseudonymKeys{"key_file", "rotation_hours"};
+constexpr std::array<std::string_view, 6> kReloadKeys{"policy", "audit_log",  "watch_seconds",
+                                                      "corpus", "min_recall", "max_false_alerts"};
 
 class ConfigReader {
  public:
@@ -608,6 +639,29 @@ class ConfigReader {
     out = static_cast<T>(number);
   }
 
+  // A share from 0 to 1 in plain decimal ("0.9", "1", "5e-2"); "90%" or
+  // "high" are refused rather than read as far as they make sense.
+  void read_fraction(const YAML::Node& value, const SourceLocation& at, std::string_view key, double& out) {
+    const SourceLocation value_at = where(value, at);
+    if (!value.IsScalar()) {
+      add(value_at, std::string(key) + ": expected a number from 0 to 1, not " + std::string(kind_of(value)));
+      return;
+    }
+    const std::string& text = value.Scalar();
+    double number = 0.0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    // from_chars also reads "nan" and "inf"; neither is a share.
+    if (text.empty() || end != text.data() + text.size() || error != std::errc() || !std::isfinite(number)) {
+      add(value_at, std::string(key) + ": expected a number from 0 to 1, got '" + text + "'");
+      return;
+    }
+    if (number < 0.0 || number > 1.0) {
+      add(value_at, std::string(key) + ": " + text + " is out of range (0 to 1)");
+      return;
+    }
+    out = number;
+  }
+
   void read_bool(const YAML::Node& value, const SourceLocation& at, std::string_view key, bool& out) {
     if (value.IsScalar() && is_yaml_true(value)) {
       out = true;
@@ -643,6 +697,9 @@ class ConfigReader {
   void read_topics(const YAML::Node& value, const SourceLocation& at, RunConfig& config);
   void read_batch(const YAML::Node& value, const SourceLocation& at, RunConfig& config);
   void read_pseudonym(const YAML::Node& value, const SourceLocation& at, RunConfig& config);
+  void read_reload(const YAML::Node& value, const SourceLocation& at, ReloadConfig& reload);
+  void read_policy(const YAML::Node& value, const SourceLocation& at, ReloadPolicy& out);
+  void read_corpus(const YAML::Node& value, const SourceLocation& at, std::vector<std::string>& out);
 
   Places& places_;
   Problems& problems_;
@@ -683,7 +740,7 @@ void ConfigReader::read_properties(const YAML::Node& value, const SourceLocation
 }
 
 void ConfigReader::read_topics(const YAML::Node& value, const SourceLocation& at, RunConfig& config) {
-  if (!expect_map(value, at, "topics", "input, alerts, dead_letters")) return;
+  if (!expect_map(value, at, "topics", "input, alerts, dead_letters, shadow_alerts")) return;
   for_each_entry(value, "topics: ", [&](const std::string& key, const SourceLocation& key_at, const YAML::Node& item) {
     places_.keys["topics." + key] = key_at;
     if (item.IsNull()) return;
@@ -693,6 +750,8 @@ void ConfigReader::read_topics(const YAML::Node& value, const SourceLocation& at
       read_string(item, key_at, "topics.alerts", config.alert_topic);
     } else if (key == "dead_letters") {
       read_string(item, key_at, "topics.dead_letters", config.dlq_topic);
+    } else if (key == "shadow_alerts") {
+      read_string(item, key_at, "topics.shadow_alerts", config.shadow_topic);  // '': no shadow topic
     } else {
       unknown_key(key, key_at, "topics: ", kTopicKeys);
     }
@@ -728,6 +787,87 @@ void ConfigReader::read_pseudonym(const YAML::Node& value, const SourceLocation&
                      unknown_key(key, key_at, "pseudonym: ", kPseudonymKeys);
                    }
                  });
+}
+
+void ConfigReader::read_reload(const YAML::Node& value, const SourceLocation& at, ReloadConfig& reload) {
+  if (!expect_map(value, at, "reload", "policy, audit_log, watch_seconds, corpus, min_recall, max_false_alerts")) {
+    return;
+  }
+  for_each_entry(value, "reload: ", [&](const std::string& key, const SourceLocation& key_at, const YAML::Node& item) {
+    places_.keys["reload." + key] = key_at;
+    if (item.IsNull()) return;
+    if (key == "policy") {
+      read_policy(item, key_at, reload.policy);
+    } else if (key == "audit_log") {
+      read_path(item, key_at, "reload.audit_log", reload.audit_log);
+    } else if (key == "watch_seconds") {
+      read_number(item, key_at, kWatchLimit, reload.watch_seconds);
+    } else if (key == "corpus") {
+      read_corpus(item, key_at, reload.corpus);
+    } else if (key == "min_recall") {
+      read_fraction(item, key_at, kMinRecallKey, reload.min_recall);
+    } else if (key == "max_false_alerts") {
+      read_fraction(item, key_at, kMaxFalseAlertsKey, reload.max_false_alerts);
+    } else {
+      unknown_key(key, key_at, "reload: ", kReloadKeys);
+    }
+  });
+}
+
+void ConfigReader::read_policy(const YAML::Node& value, const SourceLocation& at, ReloadPolicy& out) {
+  std::string text;
+  read_string(value, at, "reload.policy", text);  // reports a list or mapping
+  if (!value.IsScalar()) return;
+  if (const auto policy = parse_reload_policy(text)) {
+    out = *policy;
+    return;
+  }
+  std::vector<std::string_view> names;
+  names.reserve(kReloadPolicies.size());
+  for (const auto& entry : kReloadPolicies) names.push_back(entry.second);
+  add(where(value, at),
+      "reload.policy: expected four-eyes or single-operator, got '" + text + "'" + did_you_mean(text, names));
+}
+
+// The gate measures a set on these files, so a missing one is refused now,
+// with the line of its item, rather than when the first set is proposed.
+void ConfigReader::read_corpus(const YAML::Node& value, const SourceLocation& at, std::vector<std::string>& out) {
+  if (!value.IsSequence()) {
+    add(where(value, at), "reload.corpus: expected a list of files, not " + std::string(kind_of(value)) +
+                              " (write one file as [file.ndjson])");
+    return;
+  }
+  std::vector<std::string> files;
+  std::map<std::string, int, std::less<>> seen;  // resolved path -> line
+  for (const auto& item : value) {
+    const SourceLocation item_at = where(item, at);
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      add(item_at, "reload.corpus: list items must be file paths, not " +
+                       (item.IsScalar() ? std::string("an empty value") : std::string(kind_of(item))));
+      continue;
+    }
+    std::string path;
+    read_path(item, item_at, "reload.corpus", path);
+    // Listed twice, a file would count twice in recall and false alerts.
+    if (const auto [first, inserted] = seen.emplace(path, item_at.line); !inserted) {
+      add(item_at,
+          "reload.corpus: '" + path + "' is listed twice (first at line " + std::to_string(first->second) + ")");
+      continue;
+    }
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      add(item_at, "reload.corpus: '" + path + "' cannot be checked: " + ec.message());
+    } else if (!fs::exists(status)) {
+      add(item_at, "reload.corpus: '" + path + "' does not exist");
+    } else if (fs::is_directory(status)) {
+      add(item_at, "reload.corpus: '" + path + "' is a folder, not a file");
+    } else if (!fs::is_regular_file(status)) {
+      add(item_at, "reload.corpus: '" + path + "' is not a regular file");
+    }
+    files.push_back(std::move(path));
+  }
+  out = std::move(files);
 }
 
 void ConfigReader::read(const YAML::Node& root, RunConfig& config) {
@@ -768,6 +908,8 @@ void ConfigReader::read(const YAML::Node& root, RunConfig& config) {
       read_bool(value, at, key, config.exit_at_eof);
     } else if (key == "pseudonym") {
       read_pseudonym(value, at, config);
+    } else if (key == "reload") {
+      read_reload(value, at, config.reload);
     } else if (key == "kafka") {
       read_properties(value, at, key, config.kafka, places_.kafka);
     } else if (key == "consumer") {
@@ -814,6 +956,20 @@ RunConfig load_run_config(const std::string& path) {
   check_config(config, places, /*require_brokers=*/false, problems);
   problems.throw_if_any();
   return config;
+}
+
+std::string_view reload_policy_name(ReloadPolicy policy) {
+  for (const auto& [known, name] : kReloadPolicies) {
+    if (known == policy) return name;
+  }
+  return "unknown";
+}
+
+std::optional<ReloadPolicy> parse_reload_policy(std::string_view text) {
+  for (const auto& [policy, name] : kReloadPolicies) {
+    if (name == text) return policy;
+  }
+  return std::nullopt;
 }
 
 bool is_managed_kafka_property(std::string_view key) {

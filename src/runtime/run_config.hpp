@@ -11,6 +11,8 @@
 // can tune everything except what exactly-once rests on.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,11 +24,33 @@ namespace wachtpost {
 // librdkafka property name and value, in file order.
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
+// Who may make a pattern set live (docs/configuration.md, `reload`).
+enum class ReloadPolicy : std::uint8_t {
+  kFourEyes,        // a second operator approves the exact hash another one proposed
+  kSingleOperator,  // a set that passes the gate goes live at once (demo, local use)
+};
+
+// "four-eyes", "single-operator": the spelling of the config file and of --reload-policy.
+std::string_view reload_policy_name(ReloadPolicy policy);
+// The policy spelled `text` (exactly, as reload_policy_name writes it), or nullopt.
+std::optional<ReloadPolicy> parse_reload_policy(std::string_view text);
+
+// How a new pattern set goes live without a restart.
+struct ReloadConfig {
+  ReloadPolicy policy = ReloadPolicy::kFourEyes;
+  std::string audit_log;            // append-only JSON lines; empty: audit lines go to the log only
+  unsigned watch_seconds = 0;       // poll the pattern files this often and propose on a change; 0: no watch
+  std::vector<std::string> corpus;  // labelled NDJSON files a set must pass before it may go live
+  double min_recall = 0.90;         // on `corpus`
+  double max_false_alerts = 0.05;   // share of harmless posts in `corpus` that alert
+};
+
 struct RunConfig {
   std::string brokers;  // bootstrap.servers; required (file or --brokers)
   std::string input_topic = "wachtpost.posts";
   std::string alert_topic = "wachtpost.alerts";
   std::string dlq_topic = "wachtpost.posts.dlq";
+  std::string shadow_topic = "wachtpost.alerts.shadow";  // a proposed set's alerts; never the desk; empty: none
   std::string group = "wachtpost";             // consumer group id
   std::string transactional_id = "wachtpost";  // prefix; the runtime appends an instance suffix
   std::string patterns_dir;                    // empty: pattern set embedded in the binary
@@ -40,6 +64,7 @@ struct RunConfig {
   bool exit_at_eof = false;
   std::string pseudonym_key_file;
   unsigned pseudonym_rotation_hours = 24;
+  ReloadConfig reload;
   KafkaProperties kafka;     // librdkafka properties for every client (security.protocol, sasl.*, ssl.*, ...)
   KafkaProperties consumer;  // consumer only
   KafkaProperties producer;  // producer only
@@ -53,7 +78,8 @@ struct ConfigError : std::runtime_error {
 
 // Reads a YAML file. Unknown keys, wrong types, out-of-range values: ConfigError
 // whose message starts "FILE:LINE: ". Relative paths (patterns, protected,
-// pseudonym.key_file) resolve against the file's folder. The passthrough
+// pseudonym.key_file, reload.audit_log, reload.corpus) resolve against the
+// file's folder; every reload.corpus file must exist already. The passthrough
 // properties are checked against librdkafka here already, so their errors carry
 // a line too; brokers may still be empty (a --brokers flag can supply them), so
 // call validate_run_config once flags have been applied.
@@ -72,11 +98,12 @@ bool is_managed_kafka_property(std::string_view key);
 // table (a consumer-only property in `producer` or `kafka` would be ignored with
 // a mere log line, so it is refused; integers must be plain decimal, since
 // librdkafka reads "1e3" as 1), and that no managed property is set. Also checks
-// brokers non-empty, topics distinct, non-empty and legal Kafka names, and the
-// ranges of the numeric settings. Throws ConfigError naming the section, key
-// and librdkafka's own message ("No such configuration property", "Invalid
-// value ..."). Values of secret keys (password, secret, sasl.oauthbearer.config,
-// ssl.key*) never appear in messages.
+// brokers non-empty, topics distinct, non-empty and legal Kafka names (the
+// shadow topic may be empty: none), and the ranges of the numeric settings.
+// Throws ConfigError naming the section, key and librdkafka's own message
+// ("No such configuration property", "Invalid value ..."). Values of secret
+// keys (password, secret, sasl.oauthbearer.config, ssl.key*) never appear in
+// messages.
 void validate_run_config(const RunConfig& config);
 
 }  // namespace wachtpost

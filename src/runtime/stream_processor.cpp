@@ -151,6 +151,16 @@ std::int64_t now_ms() {
 
 }  // namespace
 
+namespace {
+
+// Keyed by target: one person's (or role's) alerts stay in order.
+std::string alert_key(const Alert& alert) {
+  const AlertTarget* target = alert.targets.empty() ? nullptr : &alert.targets.front();
+  return target == nullptr ? std::string("none") : target->id.empty() ? "role:" + target->role : "person:" + target->id;
+}
+
+}  // namespace
+
 // What the workers produce for one input message.
 struct StreamProcessor::Batch {
   struct Item {
@@ -162,6 +172,11 @@ struct StreamProcessor::Batch {
     std::vector<std::string> alert_keys;
     std::vector<AlertLabels> alert_labels;
     std::vector<std::string> alert_rules;
+    // The proposed set's alerts, when one runs in shadow.
+    std::vector<std::string> shadow_json;
+    std::vector<std::string> shadow_ids;
+    std::vector<std::string> shadow_keys;
+    std::vector<std::string> shadow_rules;
   };
   static PostProcessorOptions processor_options(const StreamOptions& options) {
     PostProcessorOptions out;
@@ -177,6 +192,7 @@ struct StreamProcessor::Batch {
     Post post;
     ParseFailure failure;
     std::vector<Alert> alerts;
+    std::vector<Alert> shadow_alerts;
     WorkerTally tally;
   };
 
@@ -186,6 +202,8 @@ struct StreamProcessor::Batch {
 
   std::vector<Item> items;
   std::map<std::int32_t, std::int64_t> next_offsets;  // input partition -> last offset + 1
+  std::shared_ptr<const PatternSet> shadow_set;       // the set run in shadow over this batch, if any
+  std::uint64_t scanned = 0;                          // posts matched (by both sets, with a shadow)
   WorkerPool pool;
   std::vector<std::unique_ptr<Worker>> worker_state;
 };
@@ -335,6 +353,9 @@ void StreamProcessor::process_batch() {
   const std::size_t chunks = (items.size() + chunk_size - 1) / chunk_size;
   const std::size_t max_post_bytes = options_.config.max_post_bytes;
   const std::shared_ptr<const PatternSet> set = pattern_set_.load();  // one set for the whole batch
+  batch_->shadow_set = shadow_set_.load();
+  const PatternSet* shadow = batch_->shadow_set.get();
+  if (shadow != nullptr) check_shadow_topic();
   std::atomic<std::uint64_t> scanned{0};
   std::atomic<std::uint64_t> not_public{0};
   batch_->pool.run(chunks, [&](std::size_t chunk, std::size_t worker_index) {
@@ -380,20 +401,30 @@ void StreamProcessor::process_batch() {
         item.alert_json.push_back(std::move(json));
         item.alert_ids.push_back(alert.alert_id);
         item.alert_rules.push_back(alert.rule);
-        // Keyed by target: one person's (or role's) alerts stay in order.
         const AlertTarget* target = alert.targets.empty() ? nullptr : &alert.targets.front();
-        item.alert_keys.push_back(target == nullptr    ? std::string("none")
-                                  : target->id.empty() ? "role:" + target->role
-                                                       : "person:" + target->id);
+        item.alert_keys.push_back(alert_key(alert));
         if (options_.metrics) {
           item.alert_labels.push_back({alert.category, std::string(severity_name(alert.severity)),
                                        target == nullptr ? std::string("none") : target->role,
                                        std::string(worker.post.lang), alert.rule});
         }
       }
+      if (shadow != nullptr) {
+        worker.shadow_alerts.clear();
+        worker.processor.process(batch_->shadow_set, worker.post, detected_at, worker.shadow_alerts);
+        for (const Alert& alert : worker.shadow_alerts) {
+          std::string json;
+          append_alert_json(alert, json);
+          item.shadow_json.push_back(std::move(json));
+          item.shadow_ids.push_back(alert.alert_id);
+          item.shadow_keys.push_back(alert_key(alert));
+          item.shadow_rules.push_back(alert.rule);
+        }
+      }
     }
   });
   counters_.messages += items.size();
+  batch_->scanned = scanned.load();
   counters_.posts_scanned += scanned.load();
   counters_.not_public += not_public.load();
   // Folded in by this (the loop) thread only: workers never wait on a metric.
@@ -439,6 +470,12 @@ void StreamProcessor::produce_batch() {
       KafkaHeaders headers = source_headers(source);
       add_header(headers.get(), kHeaderAlertId, item.alert_ids[i]);
       produce(config.alert_topic, item.alert_keys[i], item.alert_json[i], std::move(headers));
+    }
+    if (!shadow_topic_exists_) continue;
+    for (std::size_t i = 0; i < item.shadow_json.size(); ++i) {
+      KafkaHeaders headers = source_headers(source);
+      add_header(headers.get(), kHeaderAlertId, item.shadow_ids[i]);
+      produce(config.shadow_topic, item.shadow_keys[i], item.shadow_json[i], std::move(headers));
     }
   }
 }
@@ -527,9 +564,73 @@ void StreamProcessor::commit_batch() {
   for (const auto& [partition, next] : batch_->next_offsets) {
     if (auto it = partitions_.find(partition); it != partitions_.end()) it->second.committed = next;
   }
+  if (batch_->shadow_set) {
+    const std::lock_guard lock(shadow_mutex_);
+    if (shadow_comparison_ && shadow_comparison_->shadow_hash == batch_->shadow_set->hash()) {
+      shadow_comparison_->posts += batch_->scanned;
+      for (const auto& item : items) {
+        for (const auto& rule : item.alert_rules) ++shadow_comparison_->alerts_by_rule[rule].live;
+        for (const auto& rule : item.shadow_rules) ++shadow_comparison_->alerts_by_rule[rule].shadow;
+      }
+    }
+  }
+  batch_->shadow_set.reset();
   items.clear();
   batch_->next_offsets.clear();
   if (options_.metrics) options_.metrics->set_queue_depth(0);
+}
+
+void StreamProcessor::set_shadow_pattern_set(std::shared_ptr<const PatternSet> set) {
+  {
+    const std::lock_guard lock(shadow_mutex_);
+    if (set) {
+      shadow_comparison_ = ShadowComparison{std::string(pattern_set_.load()->hash()), std::string(set->hash()),
+                                            now_ms(), 0, {}};
+    } else {
+      shadow_comparison_.reset();
+    }
+  }
+  shadow_set_.store(std::move(set));
+}
+
+std::optional<ShadowComparison> StreamProcessor::shadow_comparison() const {
+  const std::lock_guard lock(shadow_mutex_);
+  if (shadow_comparison_) {
+    // The live set may have changed under the shadow run (another reload).
+    auto copy = shadow_comparison_;
+    copy->live_hash = std::string(pattern_set_.load()->hash());
+    return copy;
+  }
+  return std::nullopt;
+}
+
+// Once per shadow set: without its topic the shadow run still counts, but a
+// produce to a missing topic would fail every transaction.
+void StreamProcessor::check_shadow_topic() {
+  const std::string_view hash = batch_->shadow_set->hash();
+  if (hash == shadow_topic_checked_) return;
+  shadow_topic_checked_ = std::string(hash);
+  const std::string& topic = options_.config.shadow_topic;
+  shadow_topic_exists_ = false;
+  if (topic.empty()) {
+    spdlog::info("shadow run of {}: counted only (no shadow topic configured)", hash);
+    return;
+  }
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err = rd_kafka_metadata(producer_.get(), 0, handle, &metadata, kClientTimeoutMs);
+  rd_kafka_topic_destroy(handle);
+  const std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> owner(
+      metadata, &rd_kafka_metadata_destroy);
+  shadow_topic_exists_ = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata != nullptr && metadata->topic_cnt == 1 &&
+                         metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                         metadata->topics[0].partition_cnt > 0;
+  if (shadow_topic_exists_) {
+    spdlog::info("shadow run of {}: its alerts go to {}", hash, topic);
+  } else {
+    spdlog::error("shadow run of {}: topic {} does not exist (create it with `wachtpost topics apply`); counting only",
+                  hash, topic);
+  }
 }
 
 // Lag per assigned partition: the end the consumer last saw (no broker

@@ -39,6 +39,7 @@
 #include "metrics/pipeline_metrics.hpp"
 #include "runtime/kafka_handles.hpp"
 #include "runtime/run_config.hpp"
+#include "runtime/shadow_comparison.hpp"
 
 namespace wachtpost {
 
@@ -104,6 +105,14 @@ class StreamProcessor {
   // in flight finishes on the set it started with.
   void swap_pattern_set(std::shared_ptr<const PatternSet> set) { pattern_set_.store(std::move(set)); }
 
+  // Safe from any thread: from the next batch on, every scanned post is also
+  // matched against `set` (a proposed set), whose alerts go to the shadow
+  // topic (never to the desk or the alert topic) in the same transaction, and
+  // both sets' alerts are counted per rule. Null stops it. The counts start
+  // afresh with each new shadow set.
+  void set_shadow_pattern_set(std::shared_ptr<const PatternSet> set);
+  [[nodiscard]] std::optional<ShadowComparison> shadow_comparison() const;
+
  private:
   struct Batch;
   struct PartitionState {
@@ -130,6 +139,7 @@ class StreamProcessor {
   void process_batch();
   void commit_batch();
   void produce_batch();
+  void check_shadow_topic();
   void produce(const std::string& topic, std::string_view key, std::string_view value, KafkaHeaders headers);
   bool all_partitions_at_end() const;
   bool reached_stop_offsets();
@@ -138,6 +148,11 @@ class StreamProcessor {
 
   StreamOptions options_;
   std::atomic<std::shared_ptr<const PatternSet>> pattern_set_;
+  std::atomic<std::shared_ptr<const PatternSet>> shadow_set_;
+  mutable std::mutex shadow_mutex_;
+  std::optional<ShadowComparison> shadow_comparison_;
+  std::string shadow_topic_checked_;  // the shadow hash whose topic was looked up (loop thread)
+  bool shadow_topic_exists_ = false;
   std::atomic<bool> stop_requested_{false};
   StreamCounters counters_;
   KafkaClient consumer_;

@@ -103,8 +103,9 @@ TopicDefinition read_topic(std::string_view file, const YAML::Node& node) {
       fail(file, entry.second, "wrong type for '" + key + "'");
     }
   }
-  if (topic.role != "posts" && topic.role != "alerts" && topic.role != "dead_letters") {
-    fail(file, node, "role must be posts, alerts or dead_letters");
+  if (topic.role != "posts" && topic.role != "alerts" && topic.role != "dead_letters" &&
+      topic.role != "shadow_alerts") {
+    fail(file, node, "role must be posts, alerts, dead_letters or shadow_alerts");
   }
   if (topic.name.empty()) fail(file, node, "missing 'name'");
   if (!legal_topic_name(topic.name)) {
@@ -433,6 +434,9 @@ std::vector<TopicDefinition> load_topic_definitions(std::string_view yaml_text, 
     if (!names.insert(topic.name).second) fail(file_name, node, "topic '" + topic.name + "' used for two roles");
     out.push_back(std::move(topic));
   }
+  // shadow_alerts may be left out: `run` can do without a shadow topic
+  // (topics.shadow_alerts: ''), and definitions files written before it
+  // existed stay valid.
   for (const char* role : {"posts", "alerts", "dead_letters"}) {
     if (!roles.contains(role)) {
       throw std::runtime_error(std::string(file_name) + ":1: no topic for role '" + role + "'");

@@ -1,7 +1,8 @@
 #pragma once
-// Topic definitions (topics/topics.yaml): the posts, alerts and dead-letter
-// topics with their partitions, replication and configuration; and the plan
-// that compares them with a live cluster and creates what is missing.
+// Topic definitions (topics/topics.yaml): the posts, alerts, dead-letter and
+// shadow-alert topics with their partitions, replication and configuration;
+// and the plan that compares them with a live cluster and creates what is
+// missing.
 
 #include <librdkafka/rdkafka.h>
 
@@ -13,7 +14,7 @@
 namespace wachtpost {
 
 struct TopicDefinition {
-  std::string role;  // posts, alerts, dead_letters
+  std::string role;  // posts, alerts, dead_letters, shadow_alerts
   std::string name;
   int partitions = 1;
   int replication_factor = 1;
@@ -21,8 +22,9 @@ struct TopicDefinition {
   std::string where;                                        // file:line
 };
 
-// Throws std::runtime_error "file:line: reason"; all three roles are required,
-// each exactly once, with distinct legal topic names.
+// Throws std::runtime_error "file:line: reason"; posts, alerts and dead_letters
+// are required, shadow_alerts is optional, each role at most once, with
+// distinct legal topic names.
 std::vector<TopicDefinition> load_topic_definitions(std::string_view yaml_text, std::string_view file_name);
 
 // topics/topics.yaml as compiled into the binary.

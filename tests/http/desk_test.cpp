@@ -13,8 +13,10 @@
 #include "http/bearer_tokens.hpp"
 #include "http/desk_server.hpp"
 #include "http/http_client.hpp"
+#include "cli/pattern_source.hpp"
 #include "metrics/pipeline_metrics.hpp"
 #include "runtime/kafka_test_support.hpp"
+#include "runtime/pattern_reloader.hpp"
 
 using namespace wachtpost;
 using namespace wachtpost::testing;
@@ -28,7 +30,10 @@ class DeskTest : public ::testing::Test {
  protected:
   void SetUp() override {
     tokens_ = std::make_shared<BearerTokens>(BearerTokens::parse(
-        std::string("# desk\nofficer-a:") + kOfficerToken + "\noperator-b:operator-token-9876543210\n", "tokens"));
+        std::string("# desk\nofficer-a:") + kOfficerToken +
+            "\noperator-b:operator-token-9876543210\nadmin-c:admin:admin-token-c-0123456789\n"
+            "admin-d:admin:admin-token-d-0123456789\n",
+        "tokens"));
     metrics_->set_pattern_set("sha256:test", {"nl.kill"}, {"nl"}, 0);
     server_ = std::make_unique<DeskServer>(
         DeskServerOptions{.address = "127.0.0.1:0", .feed_poll = std::chrono::milliseconds(20)}, feed_, tokens_,
@@ -85,6 +90,87 @@ TEST(BearerTokensFile, NamesTheLineOfEveryMistake) {
           << "a token in an error: " << e.what();
     }
   }
+}
+
+TEST(BearerTokensFile, AnAdminRoleIsNamedBeforeTheToken) {
+  const auto tokens = BearerTokens::parse(
+      "ann:admin:admin-token-0123456789\nbob:officer:officer-token-0123456\ncid:plain-token-012345678\n", "t");
+  const auto ann = tokens.holder_of_header("Bearer admin-token-0123456789");
+  ASSERT_TRUE(ann.has_value());
+  EXPECT_EQ(ann->name, "ann");
+  EXPECT_EQ(ann->role, TokenRole::kAdmin);
+  EXPECT_EQ(tokens.holder_of_header("Bearer officer-token-0123456")->role, TokenRole::kOfficer);
+  EXPECT_EQ(tokens.holder_of_header("Bearer plain-token-012345678")->role, TokenRole::kOfficer);
+  EXPECT_FALSE(tokens.holder_of_header("Bearer admin:admin-token-0123456789").has_value())
+      << "the role is not part of the token";
+  try {
+    (void)BearerTokens::parse("ann:admin:short\n", "t");
+    ADD_FAILURE() << "a short admin token was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("t:1: token of 'ann' is shorter than 16"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DeskTest, AdminRoutesNeedATokenAndTheirPostsTheAdminRole) {
+  std::filesystem::path rules = std::filesystem::temp_directory_path() / ("wachtpost-admin-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(rules);
+  std::filesystem::copy_file(std::string(WACHTPOST_SOURCE_DIR) + "/tests/data/replay/baseline/rules.yaml",
+                             rules / "rules.yaml", std::filesystem::copy_options::overwrite_existing);
+  const auto admin = [](const char* token) { return std::map<std::string, std::string>{{"Authorization", token}}; };
+  const auto admin_c = admin("Bearer admin-token-c-0123456789");
+  const auto admin_d = admin("Bearer admin-token-d-0123456789");
+  // Nobody governs the set yet: the routes say so.
+  EXPECT_EQ(http_request(port(), http::verb::get, "/admin/status", auth()).status, 503);
+
+  ReloadOptions options;
+  options.build = [rules] { return load_pattern_set({rules.string(), "", {}}); };
+  options.source = rules.string();
+  auto live = options.build();
+  ReloadHooks hooks;
+  hooks.activate = [](const std::shared_ptr<const PatternSet>&) {};
+  auto reloader = std::make_shared<PatternReloader>(options, live, hooks);
+  server_->set_admin(reloader);
+
+  EXPECT_EQ(http_request(port(), http::verb::get, "/admin/status").status, 401);
+  const auto status = http_request(port(), http::verb::get, "/admin/status", auth());
+  EXPECT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"policy\":\"four-eyes\""), std::string::npos) << status.body;
+  EXPECT_NE(status.body.find("\"live\":{\"hash\":\"" + std::string(live->hash()) + "\""), std::string::npos);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/admin/reload", auth()).status, 403) << "an officer";
+  EXPECT_EQ(http_request(port(), http::verb::get, "/admin/reload", admin_c).status, 405);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/admin/nothing", admin_c).status, 404);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/admin/approve", admin_c, "not json").status, 400);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/admin/approve", admin_c, R"({"hash":"sha256:00"})").status, 409)
+      << "nothing is proposed";
+
+  std::ofstream(rules / "more.yaml") << "lang: nl\nrules:\n  - id: fx.more\n    rev: 1\n    description: more\n"
+                                        "    author: t\n    category: violence\n    severity: low\n"
+                                        "    threat: ['neerknallen']\n    examples:\n"
+                                        "      positive: ['die rechter neerknallen']\n"
+                                        "      negative: ['die fazant neerknallen']\n";
+  EXPECT_EQ(http_request(port(), http::verb::post, "/admin/propose", admin_c).status, 202);
+  std::smatch pending;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    body = http_request(port(), http::verb::get, "/admin/status", auth()).body;
+    if (std::regex_search(body, pending, std::regex("\"pending\":\\{\"hash\":\"(sha256:[0-9a-f]+)\",\"proposed_by\":\"admin-c\""))) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_FALSE(pending.empty()) << body;
+  const std::string approve = "{\"hash\":\"" + std::string(pending[1]) + "\"}";
+  const auto own = http_request(port(), http::verb::post, "/admin/approve", admin_c, approve);
+  EXPECT_EQ(own.status, 403) << own.body;
+  EXPECT_NE(own.body.find("the proposer cannot approve"), std::string::npos) << own.body;
+  const auto approved = http_request(port(), http::verb::post, "/admin/approve", admin_d, approve);
+  EXPECT_EQ(approved.status, 200) << approved.body;
+  EXPECT_NE(http_request(port(), http::verb::get, "/admin/status", auth()).body.find(
+                "\"live\":{\"hash\":\"" + std::string(pending[1]) + "\""),
+            std::string::npos);
+  server_->set_admin(nullptr);
+  reloader->shut_down();
+  std::filesystem::remove_all(rules);
 }
 
 TEST_F(DeskTest, FeedNeedsAValidTokenAndProbesNeedNone) {

@@ -4,10 +4,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "runtime/kafka_handles.hpp"
 
@@ -72,7 +74,7 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 constexpr const char* kFullExample = R"(brokers: kafka-1:9092,kafka-2:9092
-topics: {input: posts.in, alerts: alerts.out, dead_letters: posts.dlq}
+topics: {input: posts.in, alerts: alerts.out, dead_letters: posts.dlq, shadow_alerts: alerts.proposed}
 group: desk-a
 transactional_id: wachtpost-a
 patterns: /etc/wachtpost/patterns     # optional
@@ -84,6 +86,13 @@ max_post_bytes: 65536
 shutdown_timeout_ms: 9000
 exit_at_eof: true
 pseudonym: {key_file: /run/secrets/pseudonym-key, rotation_hours: 12}
+reload:
+  policy: single-operator
+  audit_log: /var/log/wachtpost/reload.jsonl
+  watch_seconds: 30
+  corpus: [labelled/threats.ndjson, labelled/harmless.ndjson]
+  min_recall: 0.8
+  max_false_alerts: 0.1
 kafka: {security.protocol: SASL_SSL, sasl.mechanism: SCRAM-SHA-512, sasl.username: wachtpost}
 consumer: {fetch.max.bytes: 52428800}
 producer: {compression.type: zstd, linger.ms: 20}
@@ -91,11 +100,14 @@ producer: {compression.type: zstd, linger.ms: 20}
 
 TEST(RunConfig, FullExampleLoadsEveryField) {
   TempDir dir;
+  dir.write("labelled/threats.ndjson", "");
+  dir.write("labelled/harmless.ndjson", "");
   const RunConfig config = load_run_config(dir.write("wachtpost.yaml", kFullExample));
   EXPECT_EQ(config.brokers, "kafka-1:9092,kafka-2:9092");
   EXPECT_EQ(config.input_topic, "posts.in");
   EXPECT_EQ(config.alert_topic, "alerts.out");
   EXPECT_EQ(config.dlq_topic, "posts.dlq");
+  EXPECT_EQ(config.shadow_topic, "alerts.proposed");
   EXPECT_EQ(config.group, "desk-a");
   EXPECT_EQ(config.transactional_id, "wachtpost-a");
   EXPECT_EQ(config.patterns_dir, "/etc/wachtpost/patterns");
@@ -109,6 +121,14 @@ TEST(RunConfig, FullExampleLoadsEveryField) {
   EXPECT_TRUE(config.exit_at_eof);
   EXPECT_EQ(config.pseudonym_key_file, "/run/secrets/pseudonym-key");
   EXPECT_EQ(config.pseudonym_rotation_hours, 12U);
+  EXPECT_EQ(config.reload.policy, ReloadPolicy::kSingleOperator);
+  EXPECT_EQ(config.reload.audit_log, "/var/log/wachtpost/reload.jsonl");
+  EXPECT_EQ(config.reload.watch_seconds, 30U);
+  const fs::path folder = fs::absolute(dir.path());
+  EXPECT_EQ(config.reload.corpus, (std::vector<std::string>{(folder / "labelled/threats.ndjson").string(),
+                                                            (folder / "labelled/harmless.ndjson").string()}));
+  EXPECT_DOUBLE_EQ(config.reload.min_recall, 0.8);
+  EXPECT_DOUBLE_EQ(config.reload.max_false_alerts, 0.1);
   const KafkaProperties kafka{
       {"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "SCRAM-SHA-512"}, {"sasl.username", "wachtpost"}};
   EXPECT_EQ(config.kafka, kafka);
@@ -120,12 +140,14 @@ TEST(RunConfig, FullExampleLoadsEveryField) {
 TEST(RunConfig, MissingKeysKeepTheirDefaults) {
   TempDir dir;
   const RunConfig defaults;
-  for (const char* yaml : {"brokers: localhost:9092\n", "brokers: localhost:9092\npatterns:\nworkers: ~\n"}) {
+  for (const char* yaml : {"brokers: localhost:9092\n", "brokers: localhost:9092\npatterns:\nworkers: ~\n",
+                           "brokers: localhost:9092\ntopics: {shadow_alerts: ~}\nreload:\n  policy:\n  corpus:\n"}) {
     const RunConfig config = load_run_config(dir.write("wachtpost.yaml", yaml));
     EXPECT_EQ(config.brokers, "localhost:9092");
     EXPECT_EQ(config.input_topic, "wachtpost.posts");
     EXPECT_EQ(config.alert_topic, "wachtpost.alerts");
     EXPECT_EQ(config.dlq_topic, "wachtpost.posts.dlq");
+    EXPECT_EQ(config.shadow_topic, "wachtpost.alerts.shadow");
     EXPECT_EQ(config.group, "wachtpost");
     EXPECT_EQ(config.transactional_id, "wachtpost");
     EXPECT_EQ(config.patterns_dir, "");
@@ -139,6 +161,12 @@ TEST(RunConfig, MissingKeysKeepTheirDefaults) {
     EXPECT_FALSE(config.exit_at_eof);
     EXPECT_EQ(config.pseudonym_key_file, "");
     EXPECT_EQ(config.pseudonym_rotation_hours, 24U);
+    EXPECT_EQ(config.reload.policy, ReloadPolicy::kFourEyes);
+    EXPECT_EQ(config.reload.audit_log, "");
+    EXPECT_EQ(config.reload.watch_seconds, 0U);
+    EXPECT_TRUE(config.reload.corpus.empty());
+    EXPECT_DOUBLE_EQ(config.reload.min_recall, defaults.reload.min_recall);
+    EXPECT_DOUBLE_EQ(config.reload.max_false_alerts, defaults.reload.max_false_alerts);
     EXPECT_TRUE(config.kafka.empty() && config.consumer.empty() && config.producer.empty());
     EXPECT_NO_THROW(validate_run_config(config));
   }
@@ -188,7 +216,7 @@ TEST(RunConfig, WrongTypesNameFileAndLine) {
   EXPECT_EQ(load_error(dir, "brokers: localhost:9092\nworkers: many\n"),
             path + ":2: workers: expected a whole number (0 to 1024), got 'many'");
   EXPECT_EQ(load_error(dir, "topics: wachtpost.posts\n"),
-            path + ":1: topics: expected a mapping (input, alerts, dead_letters), not a single value");
+            path + ":1: topics: expected a mapping (input, alerts, dead_letters, shadow_alerts), not a single value");
   EXPECT_EQ(load_error(dir, "exit_at_eof: maybe\n"), path + ":1: exit_at_eof: expected true or false, not 'maybe'");
   EXPECT_EQ(load_error(dir, "group: [a, b]\n"), path + ":1: group: expected a text value, not a list");
   EXPECT_EQ(load_error(dir, "batch: {max_ms: -5}\n"),
@@ -447,8 +475,8 @@ TEST(RunConfig, ValidateChecksBrokersAndTopics) {
   RunConfig same = config;
   same.dlq_topic = same.input_topic;
   EXPECT_EQ(validate_error(same),
-            "topics.dead_letters is the same topic as topics.input ('wachtpost.posts'): input, alerts and dead letters "
-            "must be three different topics");
+            "topics.dead_letters is the same topic as topics.input ('wachtpost.posts'): input, alerts, dead letters "
+            "and shadow alerts must be different topics");
 
   RunConfig empty = config;
   empty.alert_topic.clear();
@@ -468,6 +496,193 @@ TEST(RunConfig, SameTopicTwiceInTheFileNamesTheLine) {
   TempDir dir;
   const std::string error = load_error(dir, "topics:\n  input: posts\n  alerts: posts\n");
   EXPECT_TRUE(contains(error, ":3: topics.alerts is the same topic as topics.input ('posts')")) << error;
+}
+
+TEST(RunConfig, ReloadPolicyNamesRoundTrip) {
+  EXPECT_EQ(reload_policy_name(ReloadPolicy::kFourEyes), "four-eyes");
+  EXPECT_EQ(reload_policy_name(ReloadPolicy::kSingleOperator), "single-operator");
+  for (const ReloadPolicy policy : {ReloadPolicy::kFourEyes, ReloadPolicy::kSingleOperator}) {
+    EXPECT_EQ(parse_reload_policy(reload_policy_name(policy)), policy);
+  }
+  for (const char* text : {"", "four_eyes", "Four-Eyes", "single", "four-eyes "}) {
+    EXPECT_FALSE(parse_reload_policy(text).has_value()) << text;
+  }
+}
+
+TEST(RunConfig, ReloadPathsResolveAgainstTheConfigFolder) {
+  TempDir dir;
+  dir.write("corpus/threats.ndjson", "{}\n");
+  dir.write("etc/harmless.ndjson", "{}\n");
+  const std::string path = dir.write("etc/wachtpost.yaml", R"(reload:
+  audit_log: ../log/reload.jsonl
+  corpus:
+    - ../corpus/threats.ndjson
+    - ./harmless.ndjson
+)");
+  const RunConfig config = load_run_config(path);
+  const fs::path folder = fs::absolute(dir.path());
+  EXPECT_EQ(config.reload.audit_log, (folder / "log/reload.jsonl").string());
+  EXPECT_EQ(config.reload.corpus, (std::vector<std::string>{(folder / "corpus/threats.ndjson").string(),
+                                                            (folder / "etc/harmless.ndjson").string()}));
+  // The audit log is written, not read: it need not exist yet.
+  EXPECT_FALSE(fs::exists(config.reload.audit_log));
+
+  const RunConfig absolute =
+      load_run_config(dir.write("etc/wachtpost.yaml", "reload: {audit_log: /var/log/reload.jsonl, corpus: [" +
+                                                          (folder / "etc/harmless.ndjson").string() + "]}\n"));
+  EXPECT_EQ(absolute.reload.audit_log, "/var/log/reload.jsonl");
+  EXPECT_EQ(absolute.reload.corpus, (std::vector<std::string>{(folder / "etc/harmless.ndjson").string()}));
+
+  const RunConfig none = load_run_config(dir.write("etc/wachtpost.yaml", "reload: {audit_log: '', corpus: []}\n"));
+  EXPECT_EQ(none.reload.audit_log, "");
+  EXPECT_TRUE(none.reload.corpus.empty());
+}
+
+TEST(RunConfig, ReloadValuesAreCheckedWithFileLineAndKey) {
+  TempDir dir;
+  const std::string path = (dir.path() / "wachtpost.yaml").string();
+  EXPECT_EQ(load_error(dir, "reload:\n  policy: four_eyes\n"),
+            path +
+                ":2: reload.policy: expected four-eyes or single-operator, got 'four_eyes' (did you mean "
+                "'four-eyes'?)");
+  EXPECT_EQ(load_error(dir, "reload:\n  policy: anyone\n"),
+            path + ":2: reload.policy: expected four-eyes or single-operator, got 'anyone'");
+  EXPECT_EQ(load_error(dir, "reload:\n  policy: [four-eyes]\n"),
+            path + ":2: reload.policy: expected a text value, not a list");
+  EXPECT_EQ(load_error(dir, "reload:\n  watch_seconds: -1\n"),
+            path + ":2: reload.watch_seconds: expected a whole number (0 to 86400), got '-1'");
+  EXPECT_EQ(load_error(dir, "reload:\n  watch_seconds: 86401\n"),
+            path + ":2: reload.watch_seconds: 86401 is out of range (0 to 86400)");
+  EXPECT_EQ(load_error(dir, "reload:\n  watch_seconds: 1.5\n"),
+            path + ":2: reload.watch_seconds: expected a whole number (0 to 86400), got '1.5'");
+  EXPECT_EQ(load_error(dir, "reload:\n  min_recall: 1.5\n"),
+            path + ":2: reload.min_recall: 1.5 is out of range (0 to 1)");
+  EXPECT_EQ(load_error(dir, "reload:\n  max_false_alerts: -0.1\n"),
+            path + ":2: reload.max_false_alerts: -0.1 is out of range (0 to 1)");
+  for (const char* text : {"90%", "high", "nan", ".inf", "0x1p-1", "''"}) {
+    const std::string error = load_error(dir, std::string("reload:\n  min_recall: ") + text + "\n");
+    EXPECT_TRUE(error.starts_with(path + ":2: reload.min_recall: expected a number from 0 to 1, got '")) << error;
+  }
+  EXPECT_EQ(load_error(dir, "reload:\n  min_recall: {at: 1}\n"),
+            path + ":2: reload.min_recall: expected a number from 0 to 1, not a mapping");
+  EXPECT_EQ(load_error(dir, "reload:\n  watch_second: 5\n"),
+            path + ":2: reload: unknown key 'watch_second' (did you mean 'watch_seconds'?)");
+  EXPECT_EQ(load_error(dir, "reload: four-eyes\n"),
+            path +
+                ":1: reload: expected a mapping (policy, audit_log, watch_seconds, corpus, min_recall, "
+                "max_false_alerts), not a single value");
+  EXPECT_EQ(load_error(dir, "reload:\n  audit_log: [a, b]\n"),
+            path + ":2: reload.audit_log: expected a text value, not a list");
+  // Fractions at the ends of the range and in exponent form are fine.
+  const RunConfig edges = load_run_config(
+      dir.write("wachtpost.yaml", "reload: {min_recall: 1, max_false_alerts: 0, watch_seconds: 86400}\n"));
+  EXPECT_DOUBLE_EQ(edges.reload.min_recall, 1.0);
+  EXPECT_DOUBLE_EQ(edges.reload.max_false_alerts, 0.0);
+  EXPECT_EQ(edges.reload.watch_seconds, 86400U);
+  EXPECT_DOUBLE_EQ(
+      load_run_config(dir.write("wachtpost.yaml", "reload: {max_false_alerts: 5e-2}\n")).reload.max_false_alerts, 0.05);
+}
+
+TEST(RunConfig, ReloadCorpusFilesMustExist) {
+  TempDir dir;
+  const std::string path = (dir.path() / "wachtpost.yaml").string();
+  const fs::path folder = fs::absolute(dir.path());
+  dir.write("threats.ndjson", "{}\n");
+  fs::create_directories(dir.path() / "labelled");
+  // Each problem names the line of its list item.
+  EXPECT_EQ(load_error(dir, "reload:\n  corpus:\n    - threats.ndjson\n    - missing.ndjson\n"),
+            path + ":4: reload.corpus: '" + (folder / "missing.ndjson").string() + "' does not exist");
+  EXPECT_EQ(load_error(dir, "reload:\n  corpus: [labelled]\n"),
+            path + ":2: reload.corpus: '" + (folder / "labelled").string() + "' is a folder, not a file");
+  EXPECT_EQ(
+      load_error(dir, "reload:\n  corpus:\n    - threats.ndjson\n    - ./threats.ndjson\n"),
+      path + ":4: reload.corpus: '" + (folder / "threats.ndjson").string() + "' is listed twice (first at line 3)");
+  EXPECT_EQ(load_error(dir, "reload:\n  corpus: threats.ndjson\n"),
+            path +
+                ":2: reload.corpus: expected a list of files, not a single value (write one file as "
+                "[file.ndjson])");
+  EXPECT_EQ(load_error(dir, "reload:\n  corpus: {threats: threats.ndjson}\n"),
+            path + ":2: reload.corpus: expected a list of files, not a mapping (write one file as [file.ndjson])");
+  EXPECT_EQ(load_error(dir, "reload:\n  corpus:\n    - threats.ndjson\n    - ''\n    - [a]\n"),
+            path + ":4: reload.corpus: list items must be file paths, not an empty value\n" + path +
+                ":5: reload.corpus: list items must be file paths, not a list");
+}
+
+TEST(RunConfig, EveryReloadProblemIsListed) {
+  TempDir dir;
+  const std::string path = (dir.path() / "wachtpost.yaml").string();
+  const std::string error = load_error(dir, R"(reload:
+  policy: two-person
+  watch_seconds: 100000
+  corpus: [gone.ndjson]
+  min_recall: 1.5
+  max_false_alerts: lots
+topics: {shadow_alerts: wachtpost.alerts}
+)");
+  EXPECT_EQ(error, path + ":2: reload.policy: expected four-eyes or single-operator, got 'two-person'\n" + path +
+                       ":3: reload.watch_seconds: 100000 is out of range (0 to 86400)\n" + path +
+                       ":4: reload.corpus: '" + (fs::absolute(dir.path()) / "gone.ndjson").string() +
+                       "' does not exist\n" + path + ":5: reload.min_recall: 1.5 is out of range (0 to 1)\n" + path +
+                       ":6: reload.max_false_alerts: expected a number from 0 to 1, got 'lots'\n" + path +
+                       ":7: topics.shadow_alerts is the same topic as topics.alerts ('wachtpost.alerts'): input, "
+                       "alerts, dead letters and shadow alerts must be different topics");
+}
+
+TEST(RunConfig, ShadowTopicIsReadAndChecked) {
+  TempDir dir;
+  const std::string path = (dir.path() / "wachtpost.yaml").string();
+  const RunConfig named =
+      load_run_config(dir.write("wachtpost.yaml", "brokers: b:9092\ntopics:\n  shadow_alerts: alerts.proposed\n"));
+  EXPECT_EQ(named.shadow_topic, "alerts.proposed");
+  EXPECT_NO_THROW(validate_run_config(named));
+
+  // '' means no shadow topic, and is not an empty topic name.
+  const RunConfig none = load_run_config(dir.write("wachtpost.yaml", "brokers: b:9092\ntopics: {shadow_alerts: ''}\n"));
+  EXPECT_EQ(none.shadow_topic, "");
+  EXPECT_NO_THROW(validate_run_config(none));
+
+  EXPECT_EQ(load_error(dir, "topics:\n  alerts: out\n  shadow_alerts: out\n"),
+            path +
+                ":3: topics.shadow_alerts is the same topic as topics.alerts ('out'): input, alerts, dead letters "
+                "and shadow alerts must be different topics");
+  EXPECT_EQ(load_error(dir, "topics:\n  shadow_alerts: wachtpost.posts\n"),
+            path +
+                ":2: topics.shadow_alerts is the same topic as topics.input ('wachtpost.posts'): input, alerts, "
+                "dead letters and shadow alerts must be different topics");
+  EXPECT_EQ(load_error(dir, "topics:\n  shadow_alerts: 'alerts shadow'\n"),
+            path +
+                ":2: topics.shadow_alerts: 'alerts shadow' is not a legal Kafka topic name (letters, digits, '.', "
+                "'_' and '-' only)");
+  EXPECT_EQ(load_error(dir, "topics:\n  shadow_alerts: [a]\n"),
+            path + ":2: topics.shadow_alerts: expected a text value, not a list");
+  EXPECT_EQ(load_error(dir, "topics:\n  shadow: x\n"), path + ":2: topics: unknown key 'shadow'");
+}
+
+TEST(RunConfig, ValidateChecksShadowTopicAndReloadRanges) {
+  RunConfig config;
+  config.brokers = "b:9092";
+  config.shadow_topic.clear();  // none
+  EXPECT_NO_THROW(validate_run_config(config));
+
+  RunConfig same = config;
+  same.shadow_topic = same.dlq_topic;
+  EXPECT_EQ(validate_error(same),
+            "topics.shadow_alerts is the same topic as topics.dead_letters ('wachtpost.posts.dlq'): input, alerts, "
+            "dead letters and shadow alerts must be different topics");
+
+  RunConfig illegal = config;
+  illegal.shadow_topic = "..";
+  EXPECT_EQ(validate_error(illegal),
+            "topics.shadow_alerts: '..' is not a legal Kafka topic name (letters, digits, '.', '_' and '-' only)");
+
+  RunConfig ranges = config;
+  ranges.reload.watch_seconds = 90000;
+  ranges.reload.min_recall = 1.5;
+  ranges.reload.max_false_alerts = std::nan("");
+  EXPECT_EQ(validate_error(ranges),
+            "reload.watch_seconds: 90000 is out of range (0 to 86400)\n"
+            "reload.min_recall: 1.5 is out of range (0 to 1)\n"
+            "reload.max_false_alerts: nan is out of range (0 to 1)");
 }
 
 TEST(RunConfig, ShippedExampleLoadsAndValidates) {

@@ -32,6 +32,7 @@ constexpr int kDeadLetterPartitions = 3;
 const std::string kPosts = "it.posts";
 const std::string kAlerts = "it.alerts";
 const std::string kDeadLetters = "it.dlq";
+const std::string kShadow = "it.alerts.shadow";
 constexpr std::size_t kMaxPostBytes = 8192;
 
 // The labelled corpus, `copies` times with distinct post ids.
@@ -94,7 +95,9 @@ class StreamTest : public ::testing::Test {
     cluster_->create_topic(kPosts, kInputPartitions, 3);
     cluster_->create_topic(kAlerts, kAlertPartitions, 3);
     cluster_->create_topic(kDeadLetters, kDeadLetterPartitions, 3);
+    cluster_->create_topic(kShadow, kAlertPartitions, 3);
     std::ofstream(dir_.file("run.yaml")) << "max_post_bytes: " << kMaxPostBytes
+                                         << "\ntopics: {shadow_alerts: " << kShadow << "}"
                                          << "\nbatch: {max_messages: 200, max_ms: 50}\n"
                                             "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}\n";
   }
@@ -377,7 +380,9 @@ TEST_F(StreamTest, SighupActivatesAnAddedRuleAndRefusesABrokenFileWithoutAGap) {
   };
   std::vector<std::string> first;
   for (int n = 0; n < 1500; ++n) first.push_back(post(n));
-  auto processor = start("r", false, 0, {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl")});
+  auto processor = start("r", false, 0,
+                         {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl"), "--reload-policy",
+                          "single-operator"});
   std::thread feeder([&] { send_all(first, {}, std::chrono::microseconds(2000)); });
   wait_for_alerts(50);
   auto wait_for_audit = [&](const std::string& what) {
@@ -466,4 +471,150 @@ TEST_F(StreamTest, SighupActivatesAnAddedRuleAndRefusesABrokenFileWithoutAGap) {
       EXPECT_FALSE(switched && hash == old_hash) << "partition " << partition << " offset " << offset;
     }
   }
+}
+
+// Issue 6, four eyes: an admin's reload only proposes the set; it runs in
+// shadow (its alerts on the shadow topic, never the alert topic, counted per
+// rule beside the live set's), the proposer cannot approve it, and it goes
+// live once a second admin approves its exact hash. No post is lost or
+// matched twice through all of it.
+TEST_F(StreamTest, FourEyesProposalRunsInShadowAndGoesLiveOnlyOnASecondAdminsApproval) {
+  std::filesystem::create_directories(dir_.file("rules"));
+  std::filesystem::copy_file(kSource + "/tests/data/replay/baseline/rules.yaml", dir_.file("rules/rules.yaml"));
+  {
+    std::ofstream tokens(dir_.file("tokens"));
+    tokens << "alice:admin:alice-admin-token-0123\nbob:admin:bob-admin-token-01234\nolga:officer-token-012345\n";
+  }
+  const char* texts[] = {"die rechter moet je afmaken", "ik weet waar die burgemeester woont", "de markt is open"};
+  auto post = [&](int n) {
+    return R"({"id":"p-)" + std::to_string(n) + R"(","platform":"x","url":"https://x.example/)" + std::to_string(n) +
+           R"(","created_at":"2026-11-01T10:00:00Z","lang":"nl","visibility":"public","text":")" + texts[n % 3] +
+           R"(","author":{"id":"1","handle":"a"}})";
+  };
+  auto send_range = [&](int from, int to) {
+    std::vector<std::string> posts;
+    for (int n = from; n < to; ++n) posts.push_back(post(n));
+    send_all(posts, {});
+  };
+  auto count_rule = [](const std::vector<Record>& records, const std::string& rule) {
+    return std::count_if(records.begin(), records.end(), [&](const Record& r) {
+      return r.value.find("\"rule\":\"" + rule + "\"") != std::string::npos;
+    });
+  };
+  // Waits until the alert topic holds a kill alert for every third post below `end`.
+  auto wait_for_kills = [&](int end) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline &&
+           count_rule(read_topic(bootstrap(), kAlerts, kAlertPartitions), "fx.kill") < (end + 2) / 3) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  };
+
+  auto processor = start("r", false, 0,
+                         {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl"), "--tokens",
+                          dir_.file("tokens")});
+  send_range(0, 300);
+  wait_for_kills(300);
+  const std::regex desk_re("desk at http://127\\.0\\.0\\.1:([0-9]+)/");
+  std::smatch port_match;
+  const std::string log = processor->err();
+  ASSERT_TRUE(std::regex_search(log, port_match, desk_re)) << log;
+  EXPECT_NE(log.find("reload policy: four-eyes"), std::string::npos) << "run starts under four eyes: " << log;
+  const auto port = static_cast<unsigned short>(std::stoi(port_match[1]));
+  namespace http = boost::beast::http;
+  auto call = [&](http::verb verb, const std::string& target, const std::string& token, const std::string& body = {}) {
+    return wachtpost::testing::http_request(port, verb, target, {{"Authorization", "Bearer " + token}}, body);
+  };
+
+  // The home rule is added and proposed by alice; an officer may not.
+  {
+    std::ofstream home(dir_.file("rules/home.yaml"));
+    home << "lang: nl\nrules:\n  - id: fx.home\n    rev: 1\n    description: where someone lives\n"
+            "    author: test\n    category: home_or_doxxing\n    severity: high\n    threat: ['weet waar']\n"
+            "    examples:\n      positive: ['ik weet waar die rechter', 'weet waar burgemeester']\n"
+            "      negative: ['weet waar de bakker is', 'ik weet waar het ligt']\n";
+  }
+  EXPECT_EQ(call(http::verb::post, "/admin/reload", "officer-token-012345").status, 403);
+  EXPECT_EQ(wachtpost::testing::http_request(port, http::verb::get, "/admin/status").status, 401);
+  EXPECT_EQ(call(http::verb::post, "/admin/reload", "alice-admin-token-0123").status, 202);
+  std::string proposed;
+  for (int i = 0; i < 600 && proposed.empty(); ++i) {
+    const std::string status = call(http::verb::get, "/admin/status", "officer-token-012345").body;
+    std::smatch m;
+    if (std::regex_search(status, m, std::regex("\"pending\":\\{\"hash\":\"(sha256:[0-9a-f]+)\""))) proposed = m[1];
+    if (proposed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(proposed.empty()) << processor->err();
+
+  // In shadow: the stream goes on under the live set; the proposal's alerts
+  // go to the shadow topic only.
+  send_range(300, 900);
+  std::string status;
+  for (int i = 0; i < 600; ++i) {  // every post sent since the proposal, scanned by both sets
+    status = call(http::verb::get, "/admin/status", "officer-token-012345").body;
+    if (status.find("\"posts\":600,") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(status.find("\"policy\":\"four-eyes\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"rules\":[{\"rule\":\"fx.home\",\"live\":0,\"shadow\":200},"
+                        "{\"rule\":\"fx.kill\",\"live\":200,\"shadow\":200}]"),
+            std::string::npos)
+      << status;
+  EXPECT_EQ(count_rule(read_topic(bootstrap(), kAlerts, kAlertPartitions), "fx.home"), 0) << "not live yet";
+  const auto shadow_records = read_topic(bootstrap(), kShadow, kAlertPartitions);
+  EXPECT_EQ(count_rule(shadow_records, "fx.home"), 200);
+  EXPECT_EQ(count_rule(shadow_records, "fx.kill"), 200);
+  for (const auto& record : shadow_records) {
+    EXPECT_NE(record.value.find("\"pattern_set\":\"" + proposed + "\""), std::string::npos) << record.value;
+  }
+
+  // Four eyes: alice cannot approve her own proposal; bob can.
+  const std::string body = "{\"hash\":\"" + proposed + "\"}";
+  EXPECT_EQ(call(http::verb::post, "/admin/approve", "alice-admin-token-0123", body).status, 403);
+  const auto approved = call(http::verb::post, "/admin/approve", "bob-admin-token-01234", body);
+  EXPECT_EQ(approved.status, 200) << approved.body;
+  const auto shadow_before = read_topic(bootstrap(), kShadow, kAlertPartitions).size();
+
+  send_range(900, 1500);
+  wait_for_kills(1500);
+  processor->signal(SIGTERM);
+  ASSERT_EQ(processor->wait(std::chrono::seconds(30)), 0) << processor->err();
+
+  const auto records = read_topic(bootstrap(), kAlerts, kAlertPartitions);
+  std::map<std::string, int> kill_alerts;
+  std::map<int, std::vector<std::pair<long, std::string>>> by_partition;
+  std::string old_hash;
+  int home_alerts = 0;
+  const std::regex fields("\"post_id\":\"(p-[0-9]+)\".*\"rule\":\"([a-z.]+)\".*\"pattern_set\":\"(sha256:[0-9a-f]+)\"");
+  for (const auto& record : records) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(record.value, m, fields)) << record.value;
+    const std::string hash = m[3];
+    const int n = std::stoi(std::string(m[1]).substr(2));
+    if (n < 300) old_hash = hash;
+    if (m[2] == "fx.kill") ++kill_alerts[m[1]];
+    if (m[2] == "fx.home") {
+      ++home_alerts;
+      EXPECT_EQ(hash, proposed) << record.value;
+    }
+    EXPECT_EQ(hash == proposed, n >= 900) << "the proposal is live from the approval on: " << record.value;
+    by_partition[std::stoi(record.headers.at("wachtpost.source.partition"))].emplace_back(
+        std::stol(record.headers.at("wachtpost.source.offset")), hash);
+  }
+  EXPECT_EQ(kill_alerts.size(), 500U);
+  for (const auto& [post_id, n] : kill_alerts) EXPECT_EQ(n, 1) << post_id;
+  EXPECT_EQ(home_alerts, 200) << "every home post after the approval, none before";
+  EXPECT_EQ(read_topic(bootstrap(), kShadow, kAlertPartitions).size(), shadow_before)
+      << "the shadow run ended with the approval";
+
+  const auto audit = lines_of(read_text(dir_.file("audit.jsonl")));
+  ASSERT_EQ(audit.size(), 4U) << read_text(dir_.file("audit.jsonl"));
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"alice", "proposed"}, {"alice", "refused"}, {"bob", "approved"}, {"bob", "activated"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NE(audit[i].find("\"operator\":\"" + expected[i].first + "\""), std::string::npos) << audit[i];
+    EXPECT_NE(audit[i].find("\"result\":\"" + expected[i].second + "\""), std::string::npos) << audit[i];
+  }
+  EXPECT_NE(audit[3].find("\"old_hash\":\"" + old_hash + "\",\"new_hash\":\"" + proposed + "\""), std::string::npos)
+      << audit[3];
 }

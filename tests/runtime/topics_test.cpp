@@ -118,9 +118,12 @@ TEST(TopicDefinitions, ShippedValues) {
   const TopicDefinition* posts = find_topic_role(topics, "posts");
   const TopicDefinition* alerts = find_topic_role(topics, "alerts");
   const TopicDefinition* dead_letters = find_topic_role(topics, "dead_letters");
+  const TopicDefinition* shadow = find_topic_role(topics, "shadow_alerts");
   ASSERT_NE(posts, nullptr);
   ASSERT_NE(alerts, nullptr);
   ASSERT_NE(dead_letters, nullptr);
+  ASSERT_NE(shadow, nullptr);
+  EXPECT_EQ(topics.size(), 4U);
 
   EXPECT_EQ(posts->name, "wachtpost.posts");
   EXPECT_EQ(posts->partitions, 12);
@@ -138,6 +141,13 @@ TEST(TopicDefinitions, ShippedValues) {
   EXPECT_EQ(dead_letters->name, "wachtpost.posts.dlq");
   EXPECT_EQ(dead_letters->partitions, 3);
   EXPECT_EQ(value_of(*dead_letters, "retention.ms"), "1209600000");  // 14 days
+
+  // The default of topics.shadow_alerts in `wachtpost run`.
+  EXPECT_EQ(shadow->name, "wachtpost.alerts.shadow");
+  EXPECT_EQ(shadow->partitions, 6);
+  EXPECT_EQ(describe_definition(*shadow),
+            "partitions=6 replication=3 retention.ms=604800000 cleanup.policy=delete compression.type=zstd "
+            "min.insync.replicas=2");  // 7 days
 
   EXPECT_TRUE(contains(posts->where, "topics/topics.yaml:")) << posts->where;
   EXPECT_EQ(describe_definition(*dead_letters),
@@ -163,7 +173,11 @@ TEST(TopicDefinitions, BadDefinitionsNameFileAndLine) {
       {"topics:\n  - role: posts\n    name: p\n    partitions: 0\n", "t.yaml:2: partitions must be at least 1"},
       {"topics:\n  - role: posts\n    name: p\n  - role: posts\n    name: q\n",
        "t.yaml:4: a second topic for role 'posts'"},
-      {"topics:\n  - role: inbox\n    name: p\n", "t.yaml:2: role must be posts, alerts or dead_letters"},
+      {"topics:\n  - role: inbox\n    name: p\n",
+       "t.yaml:2: role must be posts, alerts, dead_letters or shadow_alerts"},
+      {definitions() + "  - role: shadow_alerts\n    name: a\n", "t.yaml:14: topic 'a' used for two roles"},
+      {definitions() + "  - role: shadow_alerts\n    name: s\n  - role: shadow_alerts\n    name: t\n",
+       "t.yaml:16: a second topic for role 'shadow_alerts'"},
       {"topics:\n  - role: posts\n", "t.yaml:2: missing 'name'"},
       {"topics:\n  - role: posts\n    name: p\n  - role: alerts\n    name: a\n",
        "t.yaml:1: no topic for role 'dead_letters'"},
@@ -209,6 +223,7 @@ TEST(MockClusterTest, CreateTopicsCapsReplicationAtTheBrokerCount) {
   EXPECT_EQ(topics.at("wachtpost.posts"), std::make_pair(12, 1));
   EXPECT_EQ(topics.at("wachtpost.alerts"), std::make_pair(6, 1));
   EXPECT_EQ(topics.at("wachtpost.posts.dlq"), std::make_pair(3, 1));
+  EXPECT_EQ(topics.at("wachtpost.alerts.shadow"), std::make_pair(6, 1));
   EXPECT_THROW(cluster.create_topic("wachtpost.posts", 12, 1), std::runtime_error);  // exists already
   EXPECT_THROW(MockCluster(0), std::invalid_argument);
 }
@@ -237,7 +252,7 @@ TEST(TopicPlan, OkForCreatedTopicsCreateForAMissingOne) {
   // The mock cannot serve DescribeConfigs; the plan says so at once rather
   // than waiting for the request to time out.
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
-  ASSERT_EQ(steps.size(), 3U);
+  ASSERT_EQ(steps.size(), 4U);
   EXPECT_EQ(step_for(steps, "wachtpost.posts").action, TopicPlanStep::Action::kOk);
   EXPECT_EQ(step_for(steps, "wachtpost.alerts").action, TopicPlanStep::Action::kOk);
   EXPECT_TRUE(contains(step_for(steps, "wachtpost.posts").detail, "partitions=12 replication=3 (config not checked:"))
@@ -245,8 +260,10 @@ TEST(TopicPlan, OkForCreatedTopicsCreateForAMissingOne) {
   const auto& missing = step_for(steps, "wachtpost.posts.dlq");
   EXPECT_EQ(missing.action, TopicPlanStep::Action::kCreate);
   EXPECT_TRUE(contains(missing.detail, "partitions=3 replication=3 retention.ms=1209600000")) << missing.detail;
-  // Planning is read-only: the missing topic was not auto-created by asking.
+  EXPECT_EQ(step_for(steps, "wachtpost.alerts.shadow").action, TopicPlanStep::Action::kCreate);
+  // Planning is read-only: the missing topics were not auto-created by asking.
   EXPECT_FALSE(topics_on(cluster.bootstrap_servers()).contains("wachtpost.posts.dlq"));
+  EXPECT_FALSE(topics_on(cluster.bootstrap_servers()).contains("wachtpost.alerts.shadow"));
 }
 
 TEST(TopicPlan, DifferentPartitionsAndReplicationAreMismatches) {
@@ -254,6 +271,7 @@ TEST(TopicPlan, DifferentPartitionsAndReplicationAreMismatches) {
   cluster.create_topic("wachtpost.posts", 4, 3);
   cluster.create_topic("wachtpost.alerts", 6, 3);
   cluster.create_topic("wachtpost.posts.dlq", 3, 3);
+  cluster.create_topic("wachtpost.alerts.shadow", 6, 3);
   // The mock gives every partition three replicas whatever it is asked for,
   // so the replication difference comes from the definitions side.
   auto topics = embedded_topic_definitions();
@@ -269,6 +287,7 @@ TEST(TopicPlan, DifferentPartitionsAndReplicationAreMismatches) {
   EXPECT_EQ(step_for(steps, "wachtpost.alerts").detail.rfind("replication 3 != 2", 0), 0U)
       << step_for(steps, "wachtpost.alerts").detail;
   EXPECT_EQ(step_for(steps, "wachtpost.posts.dlq").action, TopicPlanStep::Action::kOk);
+  EXPECT_EQ(step_for(steps, "wachtpost.alerts.shadow").action, TopicPlanStep::Action::kOk);
 }
 
 TEST(TopicPlan, ApplyLeavesExistingTopicsAndSaysWhyItCouldNotCreate) {
@@ -299,13 +318,16 @@ TEST(TopicsApplyCommand, DryRunPrintsOneLinePerTopic) {
   std::ostringstream err;
   EXPECT_EQ(run_topics_apply(options, out, err), kExitOk) << err.str();
   const auto lines = lines_of(out.str());
-  ASSERT_EQ(lines.size(), 3U) << out.str();
+  ASSERT_EQ(lines.size(), 4U) << out.str();
   EXPECT_EQ(lines[0].rfind("ok wachtpost.posts partitions=12 replication=3", 0), 0U) << lines[0];
   EXPECT_EQ(lines[1].rfind("ok wachtpost.alerts partitions=6 replication=3", 0), 0U) << lines[1];
   EXPECT_EQ(lines[2],
             "create wachtpost.posts.dlq partitions=3 replication=3 retention.ms=1209600000 cleanup.policy=delete "
             "compression.type=zstd min.insync.replicas=2");
-  EXPECT_TRUE(contains(err.str(), "dry run, nothing changed: 1 to create, 2 as defined, 0 mismatched")) << err.str();
+  EXPECT_EQ(lines[3],
+            "create wachtpost.alerts.shadow partitions=6 replication=3 retention.ms=604800000 cleanup.policy=delete "
+            "compression.type=zstd min.insync.replicas=2");
+  EXPECT_TRUE(contains(err.str(), "dry run, nothing changed: 2 to create, 2 as defined, 0 mismatched")) << err.str();
 }
 
 TEST(TopicsApplyCommand, MismatchOrFailureExitsWithOne) {
@@ -396,6 +418,7 @@ TEST(MockClusterCommand, ServesTheTopicsUntilSigterm) {
   EXPECT_TRUE(contains(listing, "topic \"wachtpost.posts\" with 12 partitions:")) << listing;
   EXPECT_TRUE(contains(listing, "topic \"wachtpost.alerts\" with 6 partitions:")) << listing;
   EXPECT_TRUE(contains(listing, "topic \"wachtpost.posts.dlq\" with 3 partitions:")) << listing;
+  EXPECT_TRUE(contains(listing, "topic \"wachtpost.alerts.shadow\" with 6 partitions:")) << listing;
 
   cluster.signal(SIGTERM);
   EXPECT_EQ(cluster.wait(std::chrono::seconds(20)), 0) << cluster.err();
