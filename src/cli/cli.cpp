@@ -118,6 +118,17 @@ int run_cli(int argc, char** argv) {
   learn_command->add_option("corpus", learn.corpus, "Labelled NDJSON files (tests/data/labelled/README.md)")
       ->required()
       ->check(CLI::ExistingFile);
+  PatternsTestOptions patterns_test;
+  test->add_option("--corpus", patterns_test.corpus,
+                   "Labelled posts (NDJSON) the set must pass, as the reload gate does; repeatable")
+      ->check(CLI::ExistingFile);
+  test->add_option("--min-recall", patterns_test.min_recall, "Lowest recall on --corpus that passes")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  test->add_option("--max-false-alerts", patterns_test.max_false_alerts,
+                   "Highest share of harmless --corpus posts that may alert")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   for (auto* command : {lint, test}) {
     command->add_option("dir", patterns_location.patterns_dir, "Folder of rule files; default: the embedded set")
         ->check(CLI::ExistingDirectory);
@@ -266,7 +277,7 @@ int run_cli(int argc, char** argv) {
   if (topics_apply_command->parsed()) return run_topics_apply(topics_apply, std::cout, std::cerr);
   if (mock_cluster_command->parsed()) return run_mock_cluster(mock_cluster, std::cout, std::cerr);
   if (lint->parsed()) return run_patterns_lint(patterns_location, std::cout, std::cerr);
-  if (test->parsed()) return run_patterns_test(patterns_location, std::cout, std::cerr);
+  if (test->parsed()) return run_patterns_test(patterns_location, patterns_test, std::cout, std::cerr);
   if (learn_command->parsed()) return run_patterns_learn(learn, std::cout, std::cerr);
   if (explain->parsed()) {
     return run_patterns_explain(patterns_location, explain_text, explain_lang, std::cout, std::cerr);

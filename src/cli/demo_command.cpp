@@ -132,6 +132,13 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
     return kExitConfigError;
   }
 
+  // Before the desk and metrics: the desk's alert-topic reader must go
+  // before the cluster it reads from.
+  MockCluster cluster(3);
+  cluster.create_topics(topics);
+  spdlog::info("demo: mock Kafka cluster at {} (3 brokers); topics {}, {}, {}", cluster.bootstrap_servers(),
+               posts->name, alerts->name, dead_letters->name);
+
   std::unique_ptr<Serving> serving;
   try {
     serving = std::make_unique<Serving>(options.serve, *stream.pattern_set);
@@ -141,11 +148,6 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
   }
   stream.metrics = serving->metrics();
   stream.on_assignment = [&serving](bool assigned) { serving->set_ready(assigned); };
-
-  MockCluster cluster(3);
-  cluster.create_topics(topics);
-  spdlog::info("demo: mock Kafka cluster at {} (3 brokers); topics {}, {}, {}", cluster.bootstrap_servers(),
-               posts->name, alerts->name, dead_letters->name);
 
   stream.config.brokers = cluster.bootstrap_servers();
   stream.config.input_topic = posts->name;

@@ -64,14 +64,30 @@ int run_patterns_lint(const PatternSetLocation& location, std::ostream& out, std
   return kExitOk;
 }
 
-int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std::ostream& err) {
+int run_patterns_test(const PatternSetLocation& location, const PatternsTestOptions& options, std::ostream& out,
+                      std::ostream& err) {
   const auto set = load_or_report(location, err);
   if (!set) return kExitConfigError;
   const ExampleCheck check = check_examples(set);
   for (const auto& failure : check.failures) err << failure << '\n';
   out << "patterns test: " << check.passed << " passed, " << check.failures.size() << " failed (" << set->rules().size()
       << " rules, " << set->hash() << ")\n";
-  return check.failures.empty() ? kExitOk : kExitRejectedInput;
+  bool corpus_passed = true;
+  if (!options.corpus.empty()) {
+    const CorpusCheck corpus = check_corpus(set, options.corpus, options.min_recall, options.max_false_alerts);
+    for (const auto& failure : corpus.failures) err << failure << '\n';
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "labelled corpus: recall %.3f (%llu of %llu threats, bar %.2f), false alerts %.3f (%llu of %llu "
+                  "harmless posts, bar %.2f)\n",
+                  corpus.recall(), static_cast<unsigned long long>(corpus.found),
+                  static_cast<unsigned long long>(corpus.threats), options.min_recall, corpus.false_alert_share(),
+                  static_cast<unsigned long long>(corpus.false_alerts),
+                  static_cast<unsigned long long>(corpus.harmless), options.max_false_alerts);
+    out << line;
+    corpus_passed = corpus.failures.empty();
+  }
+  return check.failures.empty() && corpus_passed ? kExitOk : kExitRejectedInput;
 }
 
 namespace {

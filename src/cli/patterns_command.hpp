@@ -14,10 +14,17 @@ namespace wachtpost {
 // negative examples). Problems are printed as "file:line: message".
 int run_patterns_lint(const PatternSetLocation& location, std::ostream& out, std::ostream& err);
 
-// `wachtpost patterns test`: runs every rule's embedded examples through the
-// full pipeline; a positive example must make its rule fire, a negative one
-// must not.
-int run_patterns_test(const PatternSetLocation& location, std::ostream& out, std::ostream& err);
+// `wachtpost patterns test`: the reload gate, offline. Runs every rule's
+// embedded examples through the full pipeline (a positive example must make
+// its rule fire, a negative one must not) and, with `corpus`, checks recall
+// and the false-alert share on those labelled posts against the bars.
+struct PatternsTestOptions {
+  std::vector<std::string> corpus;
+  double min_recall = 0.90;
+  double max_false_alerts = 0.05;
+};
+int run_patterns_test(const PatternSetLocation& location, const PatternsTestOptions& options, std::ostream& out,
+                      std::ostream& err);
 
 // `wachtpost patterns explain TEXT`: shows an operator why a text does or
 // does not alert: its normalised form, every threat, target and exclusion

@@ -152,3 +152,21 @@ TEST(PatternsCommand, LearnWritesTheLearnedRuleAndKeepsWhatTheOperatorWrote) {
   EXPECT_NE(relearned.find(examples), std::string::npos) << relearned;
   std::filesystem::remove_all(dir);
 }
+
+// The reload gate offline: with a labelled corpus the set must also reach
+// the recall and false-alert bars, and the figures are printed either way.
+TEST(PatternsCommand, TestWithACorpusChecksTheDesksBars) {
+  const std::string set = source_path("tests/data/replay/baseline");
+  const std::string corpus = source_path("tests/data/replay/posts.ndjson");
+  const auto strict = run_wachtpost("patterns test " + set + " --corpus " + corpus);
+  EXPECT_NE(strict.exit_code, 0) << strict.out;
+  EXPECT_NE(strict.out.find("labelled corpus: recall 0.500 (2 of 4 threats, bar 0.90), false alerts 0.000 (0 of 2"),
+            std::string::npos)
+      << strict.out;
+  EXPECT_NE(strict.err.find("recall 0.500 on the labelled corpus (2 of 4 threats) is below 0.900"), std::string::npos)
+      << strict.err;
+  const auto lenient = run_wachtpost("patterns test " + set + " --corpus " + corpus + " --min-recall 0.5");
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+  const auto missing = run_wachtpost("patterns test " + set + " --corpus /nonexistent.ndjson");
+  EXPECT_NE(missing.exit_code, 0);
+}
