@@ -128,9 +128,10 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
   const std::string patterns_dir = stream.config.patterns_dir;
   const std::string protected_file = stream.config.protected_file;
   ReloadOptions reload{.gate = stream.config.reload,
-                       .build = [patterns_dir, protected_file] {
-                         return load_pattern_set({patterns_dir, protected_file, {}});
-                       },
+                       .build =
+                           [patterns_dir, protected_file] {
+                             return load_pattern_set({patterns_dir, protected_file, {}});
+                           },
                        .source = describe_source(patterns_dir, protected_file),
                        .watched = {}};
   for (const auto& path : {patterns_dir, protected_file}) {

@@ -32,7 +32,7 @@ struct RunOptions {
   std::optional<std::string> audit_log;      // proposals, approvals, activations, refusals: JSON lines
   std::optional<unsigned> watch_seconds;     // poll the pattern files; 0: no watch
   std::vector<std::string> gate_corpus;      // labelled NDJSON a set must pass (adds to the file's)
-  std::string instance;   // empty: $WACHTPOST_INSTANCE, else the host name
+  std::string instance;                      // empty: $WACHTPOST_INSTANCE, else the host name
   bool exit_at_eof = false;
   ServeOptions serve;
 };

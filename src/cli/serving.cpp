@@ -59,14 +59,15 @@ void Serving::follow_alert_topic(const RunConfig& config) {
 }
 
 PatternReloader& Serving::start_reloads(ReloadOptions options, std::shared_ptr<const PatternSet> live,
-                                       StreamProcessor& processor) {
+                                        StreamProcessor& processor) {
   ReloadHooks hooks{
       .activate =
           [this, &processor](std::shared_ptr<const PatternSet> set) {
             activate(*set);
             processor.swap_pattern_set(std::move(set));
           },
-      .shadow = [&processor](std::shared_ptr<const PatternSet> set) { processor.set_shadow_pattern_set(std::move(set)); },
+      .shadow =
+          [&processor](std::shared_ptr<const PatternSet> set) { processor.set_shadow_pattern_set(std::move(set)); },
       .compare = [&processor] { return processor.shadow_comparison(); },
       .metrics = metrics_};
   reloader_ = std::make_shared<PatternReloader>(std::move(options), std::move(live), std::move(hooks));

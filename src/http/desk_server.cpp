@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <simdjson.h>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <simdjson.h>
 #include <charconv>
 #include <optional>
 #include <stdexcept>

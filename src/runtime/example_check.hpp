@@ -23,10 +23,10 @@ struct ExampleCheck {
 ExampleCheck check_examples(const std::shared_ptr<const PatternSet>& set);
 
 struct CorpusCheck {
-  std::uint64_t threats = 0;       // labelled posts that should alert
-  std::uint64_t harmless = 0;      // labelled posts that should not
-  std::uint64_t found = 0;         // threats with at least one alert
-  std::uint64_t false_alerts = 0;  // harmless posts with an alert
+  std::uint64_t threats = 0;          // labelled posts that should alert
+  std::uint64_t harmless = 0;         // labelled posts that should not
+  std::uint64_t found = 0;            // threats with at least one alert
+  std::uint64_t false_alerts = 0;     // harmless posts with an alert
   std::vector<std::string> failures;  // bars missed, unreadable files or lines
   [[nodiscard]] double recall() const { return threats == 0 ? 1.0 : double(found) / double(threats); }
   [[nodiscard]] double false_alert_share() const {

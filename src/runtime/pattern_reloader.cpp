@@ -61,17 +61,16 @@ PatternReloader::PatternReloader(ReloadOptions options, std::shared_ptr<const Pa
       live_(std::move(live)),
       live_since_(format_rfc3339_ms(now_unix_ms())) {
   const bool four_eyes = options_.gate.policy == ReloadPolicy::kFourEyes;
-  spdlog::info(
-      "reload policy: {} ({}); gate: compiles, every rule's examples pass{}; audit log {}",
-      reload_policy_name(options_.gate.policy),
-      four_eyes ? "a set goes live once an operator other than its proposer approves its hash"
-                : "a set that passes the gate goes live at once",
-      options_.gate.corpus.empty()
-          ? std::string()
-          : ", and recall >= " + std::to_string(options_.gate.min_recall).substr(0, 4) + " with false alerts <= " +
-                std::to_string(options_.gate.max_false_alerts).substr(0, 4) + " on " +
-                std::to_string(options_.gate.corpus.size()) + " labelled file(s)",
-      options_.gate.audit_log.empty() ? std::string("none (the log only)") : options_.gate.audit_log);
+  spdlog::info("reload policy: {} ({}); gate: compiles, every rule's examples pass{}; audit log {}",
+               reload_policy_name(options_.gate.policy),
+               four_eyes ? "a set goes live once an operator other than its proposer approves its hash"
+                         : "a set that passes the gate goes live at once",
+               options_.gate.corpus.empty()
+                   ? std::string()
+                   : ", and recall >= " + std::to_string(options_.gate.min_recall).substr(0, 4) +
+                         " with false alerts <= " + std::to_string(options_.gate.max_false_alerts).substr(0, 4) +
+                         " on " + std::to_string(options_.gate.corpus.size()) + " labelled file(s)",
+               options_.gate.audit_log.empty() ? std::string("none (the log only)") : options_.gate.audit_log);
   if (hooks_.metrics) {
     hooks_.metrics->set_database_bytes(live_->database_bytes());
     hooks_.metrics->set_shadow_active(false);
@@ -201,8 +200,7 @@ void PatternReloader::build(const std::string& by, bool activate) {
   if (stop_) return;
   const std::string hash = set ? std::string(set->hash()) : std::string();
   last_build_ = LastBuild{format_rfc3339_ms(now_unix_ms()), problems.empty(), seconds,
-                          set ? set->rules().size() : 0,   problems.size(),
-                          set ? set->database_bytes() : 0};
+                          set ? set->rules().size() : 0,    problems.size(),  set ? set->database_bytes() : 0};
   if (hooks_.metrics) hooks_.metrics->set_last_build(problems.empty(), seconds, problems.size(), now_unix_seconds());
   if (!problems.empty()) {
     spdlog::error("{} refused, the running set {} stays: {} problem(s), first: {}", event, live_->hash(),
@@ -226,9 +224,9 @@ void PatternReloader::build(const std::string& by, bool activate) {
     return;
   }
   set_pending(Proposal{set, by, format_rfc3339_ms(now_unix_ms())});
-  spdlog::info("{} proposed by {} (built and checked in {:.2f} s); it runs in shadow until {}", hash, by, seconds,
-               options_.gate.policy == ReloadPolicy::kFourEyes ? "another operator approves it"
-                                                               : "an operator approves it");
+  spdlog::info(
+      "{} proposed by {} (built and checked in {:.2f} s); it runs in shadow until {}", hash, by, seconds,
+      options_.gate.policy == ReloadPolicy::kFourEyes ? "another operator approves it" : "an operator approves it");
   decide(event, by, std::string(live_->hash()), hash, "proposed", {});
 }
 

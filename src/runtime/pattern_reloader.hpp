@@ -45,8 +45,8 @@ struct ReloadOptions {
   // Builds the set from its files; throws PatternSetError (with file:line
   // problems) or std::exception when it cannot.
   std::function<std::shared_ptr<const PatternSet>()> build;
-  std::string source;                           // what `build` reads, for the log
-  std::vector<std::filesystem::path> watched;   // folders (their *.yaml) and files the watch polls
+  std::string source;                          // what `build` reads, for the log
+  std::vector<std::filesystem::path> watched;  // folders (their *.yaml) and files the watch polls
 };
 
 struct ReloadHooks {
@@ -107,8 +107,8 @@ class PatternReloader : public AdminActions {
   // Called with mutex_ held.
   void go_live(std::shared_ptr<const PatternSet> set, const std::string& by, const std::string& event);
   void set_pending(std::optional<Proposal> proposal);
-  void decide(const std::string& event, const std::string& by, const std::string& old_hash,
-              const std::string& new_hash, const std::string& result, const std::vector<std::string>& reasons);
+  void decide(const std::string& event, const std::string& by, const std::string& old_hash, const std::string& new_hash,
+              const std::string& result, const std::vector<std::string>& reasons);
   [[nodiscard]] std::uint64_t fingerprint() const;
 
   ReloadOptions options_;

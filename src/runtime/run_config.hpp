@@ -51,14 +51,14 @@ struct RunConfig {
   std::string alert_topic = "wachtpost.alerts";
   std::string dlq_topic = "wachtpost.posts.dlq";
   std::string shadow_topic = "wachtpost.alerts.shadow";  // a proposed set's alerts; never the desk; empty: none
-  std::string group = "wachtpost";             // consumer group id
-  std::string transactional_id = "wachtpost";  // prefix; the runtime appends an instance suffix
-  std::string patterns_dir;                    // empty: pattern set embedded in the binary
-  std::string protected_file;                  // empty: no named persons
-  unsigned workers = 0;                        // 0: one per core
-  std::size_t batch_max_messages = 2000;       // posts per transaction at most
-  unsigned batch_max_ms = 200;                 // how long a batch may collect
-  std::size_t queue_max_messages = 10000;      // bound of the worker queue (backpressure)
+  std::string group = "wachtpost";                       // consumer group id
+  std::string transactional_id = "wachtpost";            // prefix; the runtime appends an instance suffix
+  std::string patterns_dir;                              // empty: pattern set embedded in the binary
+  std::string protected_file;                            // empty: no named persons
+  unsigned workers = 0;                                  // 0: one per core
+  std::size_t batch_max_messages = 2000;                 // posts per transaction at most
+  unsigned batch_max_ms = 200;                           // how long a batch may collect
+  std::size_t queue_max_messages = 10000;                // bound of the worker queue (backpressure)
   std::size_t max_post_bytes = 1 << 20;
   unsigned shutdown_timeout_ms = 15000;
   bool exit_at_eof = false;

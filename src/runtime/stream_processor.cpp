@@ -584,8 +584,8 @@ void StreamProcessor::set_shadow_pattern_set(std::shared_ptr<const PatternSet> s
   {
     const std::lock_guard lock(shadow_mutex_);
     if (set) {
-      shadow_comparison_ = ShadowComparison{std::string(pattern_set_.load()->hash()), std::string(set->hash()),
-                                            now_ms(), 0, {}};
+      shadow_comparison_ =
+          ShadowComparison{std::string(pattern_set_.load()->hash()), std::string(set->hash()), now_ms(), 0, {}};
     } else {
       shadow_comparison_.reset();
     }
@@ -623,8 +623,7 @@ void StreamProcessor::check_shadow_topic() {
   const std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> owner(
       metadata, &rd_kafka_metadata_destroy);
   shadow_topic_exists_ = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata != nullptr && metadata->topic_cnt == 1 &&
-                         metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                         metadata->topics[0].partition_cnt > 0;
+                         metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topics[0].partition_cnt > 0;
   if (shadow_topic_exists_) {
     spdlog::info("shadow run of {}: its alerts go to {}", hash, topic);
   } else {

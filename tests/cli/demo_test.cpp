@@ -77,7 +77,8 @@ TEST(DemoCommand, SighupActivatesAnAddedRuleWithoutAGapAndRefusesABrokenFile) {
   std::ofstream(dir.file("rules/dead.yaml"))
       << "lang: nl\ntargets:\n  - role: minister\n    terms: ['ministers?']\nrules:\n  - id: fx.dead\n    rev: 1\n"
          "    description: dead\n    author: test\n    category: death_threat\n    severity: high\n"
-         "    threat: ['gaat dood']\n    examples:\n      positive: ['die minister gaat dood', 'die rechter gaat dood']\n"
+         "    threat: ['gaat dood']\n    examples:\n      positive: ['die minister gaat dood', 'die rechter gaat "
+         "dood']\n"
          "      negative: ['mijn plant gaat dood', 'de batterij gaat dood']\n";
   const auto signalled = std::chrono::steady_clock::now();
   demo.signal(SIGHUP);
@@ -108,7 +109,8 @@ TEST(DemoCommand, SighupActivatesAnAddedRuleWithoutAGapAndRefusesABrokenFile) {
   // In print (commit) order the hash switches once; every pass but the last
   // (cut by SIGTERM) has each of its alerts once: two before the switch,
   // three after, and a pass across the switch two or three.
-  const std::regex fields(R"re("post_id":"s-[0-9]+(?:\.([0-9]+))?".*"rule":"([a-z.]+)".*"pattern_set":"(sha256:[0-9a-f]+)")re");
+  const std::regex fields(
+      R"re("post_id":"s-[0-9]+(?:\.([0-9]+))?".*"rule":"([a-z.]+)".*"pattern_set":"(sha256:[0-9a-f]+)")re");
   std::map<int, std::map<std::string, int>> by_pass;
   bool switched = false;
   for (const auto& line : lines_of(demo.out())) {

@@ -9,11 +9,11 @@
 #include <set>
 #include <thread>
 
+#include "cli/pattern_source.hpp"
 #include "http/alert_feed.hpp"
 #include "http/bearer_tokens.hpp"
 #include "http/desk_server.hpp"
 #include "http/http_client.hpp"
-#include "cli/pattern_source.hpp"
 #include "metrics/pipeline_metrics.hpp"
 #include "runtime/kafka_test_support.hpp"
 #include "runtime/pattern_reloader.hpp"
@@ -29,11 +29,11 @@ const char* const kOfficerToken = "officer-token-0123456789";
 class DeskTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    tokens_ = std::make_shared<BearerTokens>(BearerTokens::parse(
-        std::string("# desk\nofficer-a:") + kOfficerToken +
-            "\noperator-b:operator-token-9876543210\nadmin-c:admin:admin-token-c-0123456789\n"
-            "admin-d:admin:admin-token-d-0123456789\n",
-        "tokens"));
+    tokens_ = std::make_shared<BearerTokens>(
+        BearerTokens::parse(std::string("# desk\nofficer-a:") + kOfficerToken +
+                                "\noperator-b:operator-token-9876543210\nadmin-c:admin:admin-token-c-0123456789\n"
+                                "admin-d:admin:admin-token-d-0123456789\n",
+                            "tokens"));
     metrics_->set_pattern_set("sha256:test", {"nl.kill"}, {"nl"}, 0);
     server_ = std::make_unique<DeskServer>(
         DeskServerOptions{.address = "127.0.0.1:0", .feed_poll = std::chrono::milliseconds(20)}, feed_, tokens_,
@@ -112,7 +112,8 @@ TEST(BearerTokensFile, AnAdminRoleIsNamedBeforeTheToken) {
 }
 
 TEST_F(DeskTest, AdminRoutesNeedATokenAndTheirPostsTheAdminRole) {
-  std::filesystem::path rules = std::filesystem::temp_directory_path() / ("wachtpost-admin-" + std::to_string(::getpid()));
+  std::filesystem::path rules =
+      std::filesystem::temp_directory_path() / ("wachtpost-admin-" + std::to_string(::getpid()));
   std::filesystem::create_directories(rules);
   std::filesystem::copy_file(std::string(WACHTPOST_SOURCE_DIR) + "/tests/data/replay/baseline/rules.yaml",
                              rules / "rules.yaml", std::filesystem::copy_options::overwrite_existing);
@@ -153,7 +154,8 @@ TEST_F(DeskTest, AdminRoutesNeedATokenAndTheirPostsTheAdminRole) {
   std::string body;
   for (int i = 0; i < 200; ++i) {
     body = http_request(port(), http::verb::get, "/admin/status", auth()).body;
-    if (std::regex_search(body, pending, std::regex("\"pending\":\\{\"hash\":\"(sha256:[0-9a-f]+)\",\"proposed_by\":\"admin-c\""))) {
+    if (std::regex_search(body, pending,
+                          std::regex("\"pending\":\\{\"hash\":\"(sha256:[0-9a-f]+)\",\"proposed_by\":\"admin-c\""))) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -165,8 +167,8 @@ TEST_F(DeskTest, AdminRoutesNeedATokenAndTheirPostsTheAdminRole) {
   EXPECT_NE(own.body.find("the proposer cannot approve"), std::string::npos) << own.body;
   const auto approved = http_request(port(), http::verb::post, "/admin/approve", admin_d, approve);
   EXPECT_EQ(approved.status, 200) << approved.body;
-  EXPECT_NE(http_request(port(), http::verb::get, "/admin/status", auth()).body.find(
-                "\"live\":{\"hash\":\"" + std::string(pending[1]) + "\""),
+  EXPECT_NE(http_request(port(), http::verb::get, "/admin/status", auth())
+                .body.find("\"live\":{\"hash\":\"" + std::string(pending[1]) + "\""),
             std::string::npos);
   server_->set_admin(nullptr);
   reloader->shut_down();

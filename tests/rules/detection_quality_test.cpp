@@ -27,7 +27,8 @@ struct Quality {
 
 Quality measure(const std::vector<std::string>& files) {
   const auto set = load_pattern_set({std::string(WACHTPOST_SOURCE_DIR) + "/patterns",
-                                     std::string(WACHTPOST_SOURCE_DIR) + "/patterns/protected.example.yaml", {}});
+                                     std::string(WACHTPOST_SOURCE_DIR) + "/patterns/protected.example.yaml",
+                                     {}});
   PostParser parser;
   PostProcessor processor;
   simdjson::dom::parser labels;

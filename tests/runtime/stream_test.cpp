@@ -510,9 +510,9 @@ TEST_F(StreamTest, FourEyesProposalRunsInShadowAndGoesLiveOnlyOnASecondAdminsApp
     }
   };
 
-  auto processor = start("r", false, 0,
-                         {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl"), "--tokens",
-                          dir_.file("tokens")});
+  auto processor = start(
+      "r", false, 0,
+      {"--patterns", dir_.file("rules"), "--audit-log", dir_.file("audit.jsonl"), "--tokens", dir_.file("tokens")});
   send_range(0, 300);
   wait_for_kills(300);
   const std::regex desk_re("desk at http://127\\.0\\.0\\.1:([0-9]+)/");
