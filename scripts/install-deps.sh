@@ -12,6 +12,8 @@ PACKAGES=(
   python3 python3-jsonschema
   # The desk's browser test: Debian's headless Chromium, driven over WebDriver.
   chromium chromium-driver
+  # Benchmarks (bench/run): the peers measured beside wachtpost.
+  libre2-dev libpcre2-dev python3-confluent-kafka
 )
 
 missing=()
