@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """wachtpost end to end on Kafka, beside the transport limit and a Python peer.
 
-    kafka_bench.py --wachtpost build/wachtpost --corpus FILE [--json OUT] [--quick]
+    kafka_bench.py --wachtpost build/wachtpost [--corpus FILE] [--json OUT] [--quick]
 
 Starts `wachtpost mock-cluster` (librdkafka's mock cluster, three brokers on
 loopback), produces the corpus (NDJSON posts, bench/tools/make_corpus.py) into
@@ -485,7 +485,10 @@ def peer_consumer_main(args):
                 if n:
                     matched += 1
                     hits += n
-            if state["partitions"] and at_eof >= state["partitions"]:
+                if messages % 16 == 0 and time.perf_counter() - state["assigned_at"] > args.peer_seconds:
+                    budget_hit = True
+                    break
+            if budget_hit or (state["partitions"] and at_eof >= state["partitions"]):
                 break
             if state["assigned_at"] is None:
                 if time.perf_counter() - t_compiled > 300:
@@ -686,6 +689,7 @@ def run_latency(wachtpost, templates, rate, seconds, warmup, label, config):
         })
         n_templates = len(templates)
         sent = 0
+        self0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         wall0_ns = time.time_ns()
         end = t0 + seconds
@@ -704,18 +708,28 @@ def run_latency(wachtpost, templates, rate, seconds, warmup, label, config):
         t_sent = time.perf_counter()
         producer.flush(60)
         producer = None  # destroyed before the cluster goes
+        self1 = resource.getrusage(resource.RUSAGE_SELF)
+        producer_cpu = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)
         achieved = sent / (t_sent - t0)
 
         # Drain: wait until wachtpost has consumed everything (its
         # posts_consumed_total), then a moment for the last alerts to arrive.
+        # A consumer that fell more than the mock keeps (~5 MiB a partition)
+        # behind never gets there: the mock dropped posts it had not read.
+        # So also stop when the count has not moved for 10 s.
         drain_deadline = time.monotonic() + 120
-        consumed = 0.0
+        consumed, last_change, last_value, stalled = 0.0, time.monotonic(), -1.0, False
         while time.monotonic() < drain_deadline:
             try:
                 consumed = sum(metric_values(scrape(metrics_addr), "wachtpost_posts_consumed_total").values())
             except OSError:
                 pass
             if consumed >= sent:
+                break
+            if consumed != last_value:
+                last_value, last_change = consumed, time.monotonic()
+            elif time.monotonic() - last_change > 10:
+                stalled = True
                 break
             time.sleep(0.25)
         drained_after = time.perf_counter() - t_sent
@@ -761,8 +775,13 @@ def run_latency(wachtpost, templates, rate, seconds, warmup, label, config):
         "seconds": seconds,
         "warmup_seconds_excluded": warmup,
         "posts_sent": sent,
+        # this script's CPU while it sent (pacing loop and librdkafka's threads)
+        "producer_cpu_seconds": producer_cpu,
         "posts_consumed": int(consumed),
         "kept_up": consumed >= sent,
+        # posts the mock dropped before wachtpost read them (it fell behind
+        # by more than the mock keeps)
+        "posts_lost": max(0, sent - int(consumed)) if stalled else 0,
         "drained_after_seconds": drained_after,
         "alerts_received": len(records),
         "alerts_measured": len(by_recv),
@@ -825,7 +844,8 @@ def fmt(value, digits=1):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wachtpost", help="the wachtpost binary (build/wachtpost)")
-    parser.add_argument("--corpus", help="NDJSON posts (bench/tools/make_corpus.py)")
+    parser.add_argument("--corpus", help="NDJSON posts (bench/tools/make_corpus.py); default: make_corpus.py "
+                        "--posts 135000 --seed 1 (--quick: 30000)")
     parser.add_argument("--json", help="write every figure as one JSON object to this file")
     parser.add_argument("--quick", action="store_true", help="fewer posts, one run each, short latency runs")
     parser.add_argument("--max-posts", type=int, help="posts to produce at most (default: what the mock keeps; "
@@ -855,8 +875,8 @@ def main():
         return peer_consumer_main(args)
     if args.alert_reader:
         return alert_reader_main(args)
-    if not args.wachtpost or not args.corpus:
-        parser.error("--wachtpost and --corpus are required")
+    if not args.wachtpost:
+        parser.error("--wachtpost is required")
 
     global WACHTPOST_CONFIG
     WACHTPOST_CONFIG = os.path.abspath(args.wachtpost_config) if args.wachtpost_config else None
@@ -898,6 +918,15 @@ def bench(args, quick, repeat, peer_seconds, latency_seconds, warmup, tmp):
     }
 
     # --- the corpus and how much of it the mock keeps
+    corpus_source = args.corpus
+    if not args.corpus:
+        maker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools", "make_corpus.py")
+        n = args.max_posts or (30000 if quick else 135000)
+        args.corpus = os.path.join(tmp, "posts.ndjson")
+        log(f"no --corpus: make_corpus.py --posts {n} --seed 1")
+        subprocess.run([sys.executable, maker, "--posts", str(n), "--seed", "1", "--out", args.corpus], check=True,
+                       stderr=subprocess.DEVNULL)
+        corpus_source = f"make_corpus.py --posts {n} --seed 1"
     with open(args.corpus, "rb") as f:
         lines = [line.rstrip(b"\r\n") for line in f if line.strip()]
     if not lines:
@@ -912,7 +941,7 @@ def bench(args, quick, repeat, peer_seconds, latency_seconds, warmup, tmp):
             f"{MOCK_PARTITION_BYTES >> 20} MiB a partition)")
     posts = len(lines)
     payload = sum(map(len, lines))
-    result["corpus"] = {"file": args.corpus, "posts_in_file": in_file, "posts_produced": posts,
+    result["corpus"] = {"file": corpus_source, "posts_in_file": in_file, "posts_produced": posts,
                         "payload_bytes": payload, "avg_post_bytes": round(payload / posts, 1)}
 
     # --- pattern-set warm-up: a cold Hyperscan cache would otherwise land in
@@ -994,6 +1023,7 @@ def bench(args, quick, repeat, peer_seconds, latency_seconds, warmup, tmp):
     throughput = {}
     for name, rs in runs.items():
         m = median_run(rs)
+        m["messages_per_s"] = m["msgs_per_s"]  # the spelling bench/tools/report.py reads
         throughput[name] = dict(m, runs=[{k: v for k, v in x.items() if k != "command"} for x in rs],
                                 msgs_per_s_all=[x["msgs_per_s"] for x in rs])
     wp = throughput["wachtpost"]
@@ -1015,6 +1045,23 @@ def bench(args, quick, repeat, peer_seconds, latency_seconds, warmup, tmp):
     templates = post_templates(lat_lines)
     result["latency_corpus"] = {"source": lat_source, "posts": len(templates)}
     max_rate = wp["msgs_per_s"]
+
+    # For reading the latency rows: wachtpost's throughput on the latency
+    # corpus (more threats, so more alerts to write), measured as above once.
+    n = min(15000 if quick else 50000, posts)
+    cluster = MockCluster(wachtpost)
+    try:
+        lat_posts = [head + b"lat-%d-0" % i + tail for i, (head, tail) in
+                     ((i, templates[i % len(templates)]) for i in range(n))]
+        produce_corpus(cluster.bootstrap, lat_posts, args.compression)
+        log(f"wachtpost on {n} posts of the latency corpus")
+        run = run_wachtpost_throughput(wachtpost, cluster.bootstrap, f"bench-latcorpus-{os.getpid()}", n)
+        run["msgs_per_s"] = run["messages"] / run["seconds"]
+        run["mb_per_s"] = sum(map(len, lat_posts)) / run["seconds"] / 1e6
+        result["latency_corpus"]["wachtpost_throughput"] = {k: v for k, v in run.items() if k != "command"}
+        log(f"  {run['msgs_per_s']:,.0f} msg/s, {run['alerts']} alerts")
+    finally:
+        cluster.close()
     # Two client settings for wachtpost's consumer: its defaults, and
     # fetch.wait.max.ms=10, since the mock answers a fetch that finds no data
     # only after the fetch's whole wait (500 ms by default), where a real
@@ -1038,7 +1085,17 @@ def bench(args, quick, repeat, peer_seconds, latency_seconds, warmup, tmp):
         latency.append(run)
         log(f"  achieved {run['achieved_rate']:,.0f}/s; {run['alerts_measured']} alerts; received p50 "
             f"{fmt(run['received_ms']['p50'])} ms, p99 {fmt(run['received_ms']['p99'])} ms")
-    result["latency"] = latency
+    # Keyed for bench/tools/report.py: latency.at_50.p99_ms is the client
+    # defaults' (or --wachtpost-config's) figure, the other variant beside it.
+    keyed = {}
+    for run in latency:
+        run["p50_ms"], run["p99_ms"], run["p999_ms"] = (run["received_ms"][k] for k in ("p50", "p99", "p999"))
+        at = f"at_{int(run['share_of_max'] * 100)}"
+        if run["variant"] in ("defaults", "config"):
+            keyed[at] = run
+        else:
+            keyed.setdefault(run["variant"], {})[at] = run
+    result["latency"] = keyed
     result["host"]["loadavg_at_end"] = os.getloadavg()
 
     print_table(result)
@@ -1075,19 +1132,34 @@ def print_table(r):
           f"wachtpost/kcat_wait10 {t['ratios']['wachtpost_over_kcat_wait10']:.3f}, "
           f"wachtpost/python {t['ratios']['wachtpost_over_python']:.2f}")
     print()
-    print(f"latency, post produced -> alert ({r['latency_corpus']['source']}); p50/p99/p999: alert received by a "
+    lc = r["latency_corpus"]
+    lt = lc["wachtpost_throughput"]
+    print(f"latency, post produced -> alert ({lc['source']}); p50/p99/p999: alert received by a "
           f"read_committed consumer; alert ts: the alert's Kafka timestamp; committed: wachtpost's own histogram")
+    print(f"wachtpost's throughput on this corpus, measured as above: {lt['msgs_per_s']:,.0f} msgs/s "
+          f"({lt['messages']:,} posts, {lt['alerts']:,} alerts)")
     print(f"{'consumer fetch':<16} {'rate':<16} {'achieved/s':>10} {'alerts':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'p999 ms':>8}  {'alert ts p50/p99/p999 ms':>26}  committed p50/p99/p999 <= s")
-    for x in r["latency"]:
+    lat = r["latency"]
+    runs = [lat[k] for k in ("at_50", "at_90") if k in lat]
+    runs += [v[k] for v in lat.values() if isinstance(v, dict) and "at_50" in v for k in ("at_50", "at_90") if k in v]
+    for x in runs:
         a, b, h = x["received_ms"], x["alert_timestamp_ms"], x["committed_histogram"]
         name = f"{int(x['share_of_max'] * 100)}% ({x['target_rate']:,.0f}/s)"
         ts = f"{fmt(b['p50'], 0)}/{fmt(b['p99'], 0)}/{fmt(b['p999'], 0)}"
+        if x["posts_lost"]:
+            status = (f"  (fell behind; the mock dropped {x['posts_lost']:,} posts before wachtpost read them)")
+        elif not x["kept_up"]:
+            status = "  (did not keep up)"
+        elif x["drained_after_seconds"] > 2.0:
+            status = f"  (behind: caught up {x['drained_after_seconds']:.1f} s after the input stopped)"
+        else:
+            status = ""
         variant = {"defaults": "defaults", "fetch_wait_10ms": "wait.max 10 ms"}.get(x["variant"], x["variant"])
         print(f"{variant:<16} {name:<16} {fmt(x['achieved_rate'], 0):>10} {x['alerts_measured']:>7} "
               f"{fmt(a['p50'], 0):>8} {fmt(a['p99'], 0):>8} {fmt(a['p999'], 0):>8}  {ts:>26}  "
               f"{h['p50_le_s']}/{h['p99_le_s']}/{h['p999_le_s']}"
-              f"{'' if x['kept_up'] else '  (did not keep up)'}")
+              f"{status}")
 
 
 if __name__ == "__main__":
