@@ -14,34 +14,8 @@ namespace {
 
 constexpr std::string_view kCommand = "wachtpost topics apply: ";
 
-// The client's own error reports. rd_kafka_metadata only says "timed out" or
-// "transport failure"; the operator needs the reason ("Connection refused",
-// "SASL authentication failed"). They are queued for rd_kafka_poll, which the
-// command calls once a request failed.
-class ClientErrors {
- public:
-  static void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
-    auto* self = static_cast<ClientErrors*>(opaque);
-    const std::lock_guard lock(self->mutex_);
-    // Keep the first specific reason; "1/1 brokers are down" only follows one.
-    if (!self->first_.empty() && !self->generic_) return;
-    self->first_ = reason;
-    self->generic_ = err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-  }
-
-  std::string first() {
-    const std::lock_guard lock(mutex_);
-    return first_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::string first_;
-  bool generic_ = false;
-};
-
 // librdkafka prints its log lines on stderr in its own format; the errors that
-// matter come through ClientErrors; the rest goes to the debug log.
+// matter come through KafkaClientErrors; the rest goes to the debug log.
 void client_log(const rd_kafka_t* /*rk*/, int /*level*/, const char* facility, const char* message) {
   spdlog::debug("librdkafka {}: {}", facility, message);
 }
@@ -81,7 +55,7 @@ int run_topics_apply(const TopicsApplyOptions& options, std::ostream& out, std::
     return kExitConfigError;
   }
 
-  ClientErrors client_errors;  // outlives the client, which reports into it
+  KafkaClientErrors client_errors;  // outlives the client, which reports into it
   KafkaConf conf(rd_kafka_conf_new());
   char reason[512];
   // The extra properties first, so --brokers always wins over a stray
@@ -95,7 +69,7 @@ int run_topics_apply(const TopicsApplyOptions& options, std::ostream& out, std::
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), &client_errors);
-  rd_kafka_conf_set_error_cb(conf.get(), &ClientErrors::on_error);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaClientErrors::on_error);
   rd_kafka_conf_set_log_cb(conf.get(), &client_log);
   // The admin client is a producer that never produces: the usual choice, as
   // it joins no group and fetches nothing.
@@ -111,7 +85,7 @@ int run_topics_apply(const TopicsApplyOptions& options, std::ostream& out, std::
     steps = options.dry_run ? plan_topics(client.get(), topics, options.timeout_ms)
                             : apply_topics(client.get(), topics, options.timeout_ms);
   } catch (const std::exception& e) {
-    rd_kafka_poll(client.get(), 0);  // serves the queued error reports to ClientErrors
+    rd_kafka_poll(client.get(), 0);  // serves the queued error reports to KafkaClientErrors
     err << kCommand << "cannot reach the cluster at " << options.brokers << ": " << e.what();
     if (const std::string detail = client_errors.first(); !detail.empty()) err << " (" << detail << ")";
     err << '\n';

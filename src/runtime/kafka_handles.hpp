@@ -8,10 +8,38 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 namespace wachtpost {
+
+// A client's own error reports, for commands that talk to a cluster once.
+// rd_kafka_metadata only says "timed out" or "transport failure"; the
+// operator needs the reason ("Connection refused", "SASL authentication
+// failed"). Set as the error callback with this object as opaque; reports are
+// queued for rd_kafka_poll, which the caller runs once a request failed.
+class KafkaClientErrors {
+ public:
+  static void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<KafkaClientErrors*>(opaque);
+    const std::lock_guard lock(self->mutex_);
+    // Keep the first specific reason; "1/1 brokers are down" only follows one.
+    if (!self->first_.empty() && !self->generic_) return;
+    self->first_ = reason;
+    self->generic_ = err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+  }
+
+  std::string first() {
+    const std::lock_guard lock(mutex_);
+    return first_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string first_;
+  bool generic_ = false;
+};
 
 struct KafkaClientDeleter {
   void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }

@@ -30,7 +30,7 @@ struct MetadataDeleter {
 };
 
 // librdkafka prints its log lines on stderr in its own format; the errors that
-// matter come through ClientErrors; the rest goes to the debug log.
+// matter come through KafkaClientErrors; the rest goes to the debug log.
 void client_log(const rd_kafka_t* /*rk*/, int /*level*/, const char* facility, const char* message) {
   spdlog::debug("librdkafka {}: {}", facility, message);
 }
@@ -45,33 +45,8 @@ int timeout_ms(std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-// The client's own error reports. rd_kafka_metadata only says "timed out" or
-// "transport failure"; the operator needs the reason ("Connection refused",
-// "SASL authentication failed").
-class TopicRangeReader::ClientErrors {
- public:
-  static void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
-    auto* self = static_cast<ClientErrors*>(opaque);
-    const std::lock_guard lock(self->mutex_);
-    // Keep the first specific reason; "1/1 brokers are down" only follows one.
-    if (!self->first_.empty() && !self->generic_) return;
-    self->first_ = reason;
-    self->generic_ = err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-  }
-
-  std::string first() {
-    const std::lock_guard lock(mutex_);
-    return first_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::string first_;
-  bool generic_ = false;
-};
-
 TopicRangeReader::TopicRangeReader(TopicRange range)
-    : range_(std::move(range)), errors_(std::make_unique<ClientErrors>()) {
+    : range_(std::move(range)), errors_(std::make_unique<KafkaClientErrors>()) {
   if (range_.to_ms <= range_.from_ms) fail("the end of the range must come after its start");
   KafkaConf conf(rd_kafka_conf_new());
   char reason[512];
@@ -98,7 +73,7 @@ TopicRangeReader::TopicRangeReader(TopicRange range)
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), errors_.get());
-  rd_kafka_conf_set_error_cb(conf.get(), &ClientErrors::on_error);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaClientErrors::on_error);
   rd_kafka_conf_set_log_cb(conf.get(), &client_log);
   consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), reason, sizeof reason));
   if (!consumer_) fail(std::string("cannot create a Kafka consumer: ") + reason);
@@ -115,7 +90,7 @@ TopicRangeReader::TopicRangeReader(TopicRange range)
   const auto err = rd_kafka_metadata(consumer_.get(), 1, nullptr, &raw_metadata, timeout_ms(range_.timeout));
   const std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw_metadata);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_poll(consumer_.get(), 0);  // serves the queued error reports to ClientErrors
+    rd_kafka_poll(consumer_.get(), 0);  // serves the queued error reports to KafkaClientErrors
     std::string why = std::string("brokers not reachable: ") + rd_kafka_err2str(err);
     if (const std::string detail = errors_->first(); !detail.empty()) why += " (" + detail + ")";
     fail(why);

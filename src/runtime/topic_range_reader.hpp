@@ -69,7 +69,6 @@ class TopicRangeReader {
   [[nodiscard]] const TopicRange& range() const { return range_; }
 
  private:
-  class ClientErrors;
 
   [[noreturn]] void fail(const std::string& reason) const;
   void plan_partitions(const std::vector<std::int32_t>& partitions);
@@ -77,7 +76,7 @@ class TopicRangeReader {
                       std::uint64_t& count);
 
   TopicRange range_;
-  std::unique_ptr<ClientErrors> errors_;  // outlives the client, which reports into it
+  std::unique_ptr<KafkaClientErrors> errors_;  // outlives the client, which reports into it
   KafkaClient consumer_;
   std::vector<PartitionSpan> plan_;
 };
