@@ -38,8 +38,8 @@ struct DeskServerOptions {
   std::string address = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   std::size_t max_connections = 256;
   std::chrono::seconds idle_timeout{30};  // for requests; a feed stays open
-  std::size_t max_header_bytes = 8 * 1024;
-  std::size_t max_body_bytes = 16 * 1024;
+  std::size_t max_header_bytes = std::size_t{8} * 1024;
+  std::size_t max_body_bytes = std::size_t{16} * 1024;
   std::chrono::milliseconds feed_poll{200};
   std::chrono::seconds heartbeat{15};
 };
