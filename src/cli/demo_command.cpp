@@ -111,13 +111,7 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
 
   StreamOptions stream;
   const PatternSetLocation location{options.patterns_dir, options.protected_file, demo_registry()};
-  ReloadOptions reload{.gate = {},
-                       .build = [location] { return load_pattern_set(location); },
-                       .source = describe_source(options.patterns_dir, options.protected_file),
-                       .watched = {}};
-  for (const auto& path : {options.patterns_dir, options.protected_file}) {
-    if (!path.empty()) reload.watched.emplace_back(path);
-  }
+  ReloadOptions reload = reload_options(location, {});
   reload.gate.policy = parse_reload_policy(options.reload_policy).value_or(ReloadPolicy::kSingleOperator);
   reload.gate.audit_log = options.audit_log;
   reload.gate.watch_seconds = options.watch_seconds;

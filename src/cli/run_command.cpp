@@ -125,18 +125,8 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
     return kExitIo;
   }
 
-  const std::string patterns_dir = stream.config.patterns_dir;
-  const std::string protected_file = stream.config.protected_file;
-  ReloadOptions reload{.gate = stream.config.reload,
-                       .build =
-                           [patterns_dir, protected_file] {
-                             return load_pattern_set({patterns_dir, protected_file, {}});
-                           },
-                       .source = describe_source(patterns_dir, protected_file),
-                       .watched = {}};
-  for (const auto& path : {patterns_dir, protected_file}) {
-    if (!path.empty()) reload.watched.emplace_back(path);
-  }
+  ReloadOptions reload =
+      reload_options({stream.config.patterns_dir, stream.config.protected_file, {}}, stream.config.reload);
   std::shared_ptr<const PatternSet> live = stream.pattern_set;
   StreamProcessor processor(std::move(stream));
   const ReloadsStopper stopper(*serving);

@@ -58,6 +58,17 @@ void Serving::follow_alert_topic(const RunConfig& config) {
   if (desk_) reader_ = std::make_unique<AlertTopicReader>(config, feed_);
 }
 
+ReloadOptions reload_options(const PatternSetLocation& location, ReloadConfig gate) {
+  ReloadOptions options{.gate = std::move(gate),
+                        .build = [location] { return load_pattern_set(location); },
+                        .source = describe_source(location.patterns_dir, location.protected_file),
+                        .watched = {}};
+  for (const auto& path : {location.patterns_dir, location.protected_file}) {
+    if (!path.empty()) options.watched.emplace_back(path);
+  }
+  return options;
+}
+
 PatternReloader& Serving::start_reloads(ReloadOptions options, std::shared_ptr<const PatternSet> live,
                                         StreamProcessor& processor) {
   ReloadHooks hooks{

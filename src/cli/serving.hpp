@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/pattern_source.hpp"
 #include "cli/run_command.hpp"
 #include "http/alert_feed.hpp"
 #include "http/desk_server.hpp"
@@ -21,6 +22,10 @@ class Exposer;
 }
 
 namespace wachtpost {
+
+// Reloads that rebuild the set from `location` under `gate`, watching its
+// folder and registry when the gate asks for a watch.
+ReloadOptions reload_options(const PatternSetLocation& location, ReloadConfig gate);
 
 class Serving {
  public:

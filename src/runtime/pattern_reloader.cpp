@@ -67,9 +67,8 @@ PatternReloader::PatternReloader(ReloadOptions options, std::shared_ptr<const Pa
                          : "a set that passes the gate goes live at once",
                options_.gate.corpus.empty()
                    ? std::string()
-                   : ", and recall >= " + std::to_string(options_.gate.min_recall).substr(0, 4) +
-                         " with false alerts <= " + std::to_string(options_.gate.max_false_alerts).substr(0, 4) +
-                         " on " + std::to_string(options_.gate.corpus.size()) + " labelled file(s)",
+                   : fmt::format(", and recall >= {:.2f} with false alerts <= {:.2f} on {} labelled file(s)",
+                                 options_.gate.min_recall, options_.gate.max_false_alerts, options_.gate.corpus.size()),
                options_.gate.audit_log.empty() ? std::string("none (the log only)") : options_.gate.audit_log);
   if (hooks_.metrics) {
     hooks_.metrics->set_database_bytes(live_->database_bytes());
