@@ -29,8 +29,9 @@ class DatabaseCache {
   // Best effort: a cache that cannot be written only costs time later.
   void store(const std::string& key, const hs_database_t* database) const;
 
-  // Sets kept on disk; the least recently used beyond this are removed.
-  static constexpr std::size_t kKeepDatabases = 8;
+  // Databases kept on disk (two a set); the least recently used beyond this
+  // are removed.
+  static constexpr std::size_t kKeepDatabases = 16;
 
  private:
   void evict_old() const;

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <sstream>
@@ -270,8 +271,12 @@ struct Builder {
   void add_titled_surname(const ProtectedTarget& person, std::size_t index, const SourceLocation& where,
                           bool surname_alone);
   void check_expressions();
-  [[nodiscard]] std::string compile_key() const;
-  HsDatabase compile();
+  [[nodiscard]] std::vector<std::size_t> compiled_patterns(bool varying_width_only) const;
+  [[nodiscard]] std::string compile_key(unsigned flags, const std::vector<std::size_t>& indices) const;
+  HsDatabase compile(unsigned flags, const std::vector<std::size_t>& indices,
+                     std::vector<std::string>& compile_problems) const;
+  std::future<HsDatabase> database(unsigned flags, std::vector<std::size_t> indices, const DatabaseCache* cache,
+                                   std::vector<std::string>& compile_problems, bool parallel) const;
 };
 
 bool is_lexicon_name(std::string_view name) {
@@ -818,7 +823,13 @@ void Builder::load_registry(const RuleSource& source) {
   }
 }
 
-constexpr unsigned kHsFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
+// Every expression goes into the first database without start-of-match
+// tracking: HS_FLAG_SOM_LEFTMOST makes Hyperscan scan 2 to 17 times slower and
+// compile 3 times slower (bench/README.md). Only expressions of varying width
+// go, with it, into the second database, which is run only over the little
+// text before a match of one of them (match/scanner.cpp).
+constexpr unsigned kHsFlags = HS_FLAG_UTF8;
+constexpr unsigned kHsStartFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kHsMode = HS_MODE_BLOCK;
 
 struct HsCompileErrorDeleter {
@@ -826,10 +837,12 @@ struct HsCompileErrorDeleter {
 };
 using HsCompileError = std::unique_ptr<hs_compile_error_t, HsCompileErrorDeleter>;
 
-// Checks each expression on its own first, so every bad one is reported with
-// its place, not just the first that hs_compile_multi trips on.
+// Checks each expression on its own, so every bad one is reported with its
+// place, not just the first that hs_compile_multi trips on; and records the
+// width of its matches, which decides the database(s) it goes into. Runs on
+// every build (a cached database still needs the widths): it only parses.
 void Builder::check_expressions() {
-  for (const auto& pattern : patterns) {
+  for (auto& pattern : patterns) {
     if (pattern.expression.empty()) continue;  // a threat sequence: its parts are checked
     if (has_capital_letter(pattern.expression)) {
       diag.add(pattern.where, "expression '" + pattern.expression +
@@ -844,48 +857,89 @@ void Builder::check_expressions() {
                                   "' does not compile: " + (error ? error->message : "unknown error"));
       continue;
     }
-    if (info != nullptr && info->min_width == 0) {
-      diag.add(pattern.where, "expression '" + pattern.expression + "' can match empty text");
+    if (info != nullptr) {
+      if (info->min_width == 0) diag.add(pattern.where, "expression '" + pattern.expression + "' can match empty text");
+      pattern.min_width = info->min_width;
+      pattern.max_width = info->max_width;
     }
     std::free(info);  // NOLINT(cppcoreguidelines-no-malloc): allocated by Hyperscan with malloc
   }
 }
 
+std::vector<std::size_t> Builder::compiled_patterns(bool varying_width_only) const {
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    if (patterns[i].expression.empty()) continue;  // a threat sequence, joined by the evaluator
+    if (varying_width_only && patterns[i].fixed_width()) continue;
+    indices.push_back(i);
+  }
+  return indices;
+}
+
 // Digest of exactly what compile() hands to Hyperscan, plus its version.
-std::string Builder::compile_key() const {
+std::string Builder::compile_key(unsigned flags, const std::vector<std::size_t>& indices) const {
   std::vector<std::string_view> parts;
   const std::string header =
-      std::string(hs_version()) + "|flags=" + std::to_string(kHsFlags) + "|mode=" + std::to_string(kHsMode);
+      std::string(hs_version()) + "|flags=" + std::to_string(flags) + "|mode=" + std::to_string(kHsMode);
   parts.emplace_back(header);
-  for (const auto& pattern : patterns) parts.emplace_back(pattern.expression);
+  std::string ids;
+  for (const std::size_t i : indices) {
+    ids += std::to_string(i);
+    ids += ',';
+  }
+  parts.emplace_back(ids);
+  for (const std::size_t i : indices) parts.emplace_back(patterns[i].expression);
   return sha256_hex(parts, 32);
 }
 
-HsDatabase Builder::compile() {
+// Compiles the expressions `indices` names (ids are their pattern indices).
+// Reports problems through `problems`, not diag: the two databases compile at
+// once on two threads.
+HsDatabase Builder::compile(unsigned flags, const std::vector<std::size_t>& indices,
+                            std::vector<std::string>& compile_problems) const {
   std::vector<const char*> expressions;
-  std::vector<unsigned> flags;
+  std::vector<unsigned> all_flags(indices.size(), flags);
   std::vector<unsigned> ids;
-  expressions.reserve(patterns.size());
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    if (patterns[i].expression.empty()) continue;  // a threat sequence, joined by the evaluator
+  expressions.reserve(indices.size());
+  for (const std::size_t i : indices) {
     expressions.push_back(patterns[i].expression.c_str());
-    flags.push_back(kHsFlags);
     ids.push_back(static_cast<unsigned>(i));
   }
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
-  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()), kHsMode,
-                       nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
+  if (hs_compile_multi(expressions.data(), all_flags.data(), ids.data(), static_cast<unsigned>(expressions.size()),
+                       kHsMode, nullptr, &raw_db, &raw_error) != HS_SUCCESS) {
     HsCompileError error(raw_error);
     const std::string message = error ? error->message : "unknown error";
+    Diagnostics local{compile_problems};
     if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < ids.size()) {
-      diag.add(patterns[ids[static_cast<std::size_t>(error->expression)]].where, "does not compile: " + message);
+      local.add(patterns[ids[static_cast<std::size_t>(error->expression)]].where, "does not compile: " + message);
     } else {
-      diag.add({"<pattern set>", 0}, "Hyperscan compile failed: " + message);
+      local.add({"<pattern set>", 0}, "Hyperscan compile failed: " + message);
     }
     return nullptr;
   }
   return HsDatabase(raw_db);
+}
+
+// The database of `indices` from the cache, or compiled (on its own thread
+// when `parallel`) and then stored.
+std::future<HsDatabase> Builder::database(unsigned flags, std::vector<std::size_t> indices, const DatabaseCache* cache,
+                                          std::vector<std::string>& compile_problems, bool parallel) const {
+  const std::string key = compile_key(flags, indices);
+  if (cache != nullptr) {
+    if (HsDatabase cached = cache->load(key)) {
+      std::promise<HsDatabase> ready;
+      ready.set_value(std::move(cached));
+      return ready.get_future();
+    }
+  }
+  auto work = [this, flags, indices = std::move(indices), cache, key, &compile_problems]() {
+    HsDatabase compiled = compile(flags, indices, compile_problems);
+    if (compiled && cache != nullptr) cache->store(key, compiled.get());
+    return compiled;
+  };
+  return std::async(parallel ? std::launch::async : std::launch::deferred, std::move(work));
 }
 
 std::string content_hash(const PatternSetInput& input) {
@@ -939,18 +993,23 @@ std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input
     builder.diag.add({"<pattern set>", 0}, "no rules");
   }
   if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
-  const std::string key = builder.compile_key();
-  HsDatabase database = input.cache ? input.cache->load(key) : nullptr;
-  if (!database) {
-    builder.check_expressions();
-    if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
-    database = builder.compile();
-    if (!database) throw PatternSetError(std::move(builder.problems));
-    if (input.cache) input.cache->store(key, database.get());
-  }
-  return std::make_shared<const PatternSet>(
-      std::move(builder.rules), std::move(builder.targets), std::move(builder.exclusions), std::move(builder.patterns),
-      std::move(builder.learned), std::move(database), content_hash(input), std::move(builder.notices));
+  builder.check_expressions();
+  if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
+  std::vector<std::size_t> varying = builder.compiled_patterns(true);
+  std::vector<std::string> start_problems;
+  // The start database is the slower compile: it runs beside the first.
+  auto start_database = varying.empty()
+                            ? std::future<HsDatabase>{}
+                            : builder.database(kHsStartFlags, std::move(varying), input.cache, start_problems, true);
+  HsDatabase database =
+      builder.database(kHsFlags, builder.compiled_patterns(false), input.cache, builder.problems, false).get();
+  HsDatabase start = start_database.valid() ? start_database.get() : nullptr;
+  builder.problems.insert(builder.problems.end(), start_problems.begin(), start_problems.end());
+  if (!builder.problems.empty() || !database) throw PatternSetError(std::move(builder.problems));
+  return std::make_shared<const PatternSet>(std::move(builder.rules), std::move(builder.targets),
+                                            std::move(builder.exclusions), std::move(builder.patterns),
+                                            std::move(builder.learned), std::move(database), std::move(start),
+                                            content_hash(input), std::move(builder.notices));
 }
 
 }  // namespace wachtpost

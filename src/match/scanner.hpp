@@ -31,20 +31,44 @@ struct HsScratchDeleter {
 using HsScratch = std::unique_ptr<hs_scratch_t, HsScratchDeleter>;
 
 // Per-thread: Hyperscan scratch space must not be shared between threads.
+//
+// A scan finds every match of every expression with its start and end, the
+// same as one scan of a database compiled with HS_FLAG_SOM_LEFTMOST would, in
+// two steps that cost far less:
+//  1. PatternSet::database() (no start tracking) finds where matches end. An
+//     expression of fixed width starts `width` bytes before its end.
+//  2. For the matches of varying width, PatternSet::start_database() runs over
+//     a window that holds every start such a match can have (its expression's
+//     maximum width before the end, one byte of context on each side, widened
+//     to whole UTF-8 characters); the leftmost start it reports for the same
+//     expression and end is the match's start. Windows that touch are scanned
+//     once. A spurious match at a window's edge (`^` or `\b` at the cut) would
+//     be longer than the expression's maximum width, so it cannot end there.
 class Scanner {
  public:
   // A post can hold only so many matches worth reporting; beyond this the
   // text is hostile (a name repeated 100,000 times) and scanning stops.
   static constexpr std::size_t kMaxHits = 4096;
 
-  // Appends to `hits` (cleared first). Returns false when the hit limit cut
-  // the scan short; the hits found so far are still valid.
+  // Fills `hits` (cleared first), ordered by end, start and pattern. Returns
+  // false when the hit limit cut the scan short; the hits found so far are
+  // still valid.
   bool scan(const std::shared_ptr<const PatternSet>& set, std::string_view text, std::vector<Hit>& hits);
+
+  // A match of varying width whose start is still to be found.
+  struct OpenEnd {
+    std::uint32_t to;
+    std::uint32_t pattern;
+    bool operator<(const OpenEnd& o) const { return to != o.to ? to < o.to : pattern < o.pattern; }
+  };
 
  private:
   void prepare(const std::shared_ptr<const PatternSet>& set);
+  void find_starts(const PatternSet& set, std::string_view text, std::vector<Hit>& hits);
 
   HsScratch scratch_;
+  std::vector<OpenEnd> open_ends_;
+  std::vector<std::uint8_t> found_;  // beside open_ends_
   // Held so the database the scratch was sized for cannot be freed and its
   // address reused by another set while this scanner still refers to it.
   std::shared_ptr<const PatternSet> prepared_for_;

@@ -135,6 +135,12 @@ struct PatternEntry {
   // them in full or mentions their role ("Jansen the judge", "Van Dam ...
   // burgemeesters zijn ook maar mensen").
   bool bare_surname = false;
+  // Bytes a match of `expression` spans (max: UINT32_MAX when unbounded). A
+  // fixed width (min == max) gives a match's start from its end, so only
+  // expressions of varying width need Hyperscan to track starts.
+  std::uint32_t min_width = 0;
+  std::uint32_t max_width = 0;
+  [[nodiscard]] bool fixed_width() const { return min_width == max_width; }
 };
 
 }  // namespace wachtpost
