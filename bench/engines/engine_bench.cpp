@@ -697,6 +697,7 @@ struct Options {
   int repeat = 3;
   double peer_seconds = 5;
   std::int64_t re2_max_mem_mib = 1024;
+  bool pipeline_only = false;
 };
 
 int run(const Options& options) {
@@ -718,6 +719,10 @@ int run(const Options& options) {
 
   std::vector<Figure> figures;
   figures.push_back(measure_pipeline(corpus, loaded.set, options.repeat));
+  if (options.pipeline_only) {  // for a profiler: nothing else in the samples
+    std::cout << "pipeline " << fixed(figures[0].posts_per_second(), 0) << " posts/s\n";
+    return 0;
+  }
   figures.push_back(measure_raw_parse(corpus, options.repeat));
   Verdicts hyperscan_verdicts;
   figures.push_back(measure_raw_scan(corpus, set, options.repeat, hyperscan_verdicts));
@@ -880,6 +885,7 @@ int parse_and_run(int argc, char** argv) {
   app.add_option("--json", options.json_out, "write all figures as one JSON object to this file");
   app.add_option("--export-expressions", options.export_file,
                  "write the set's expressions and flags as a JSON list (for bench/peers/python_re.py)");
+  app.add_flag("--pipeline-only", options.pipeline_only, "measure the pipeline alone (to profile it)");
   CLI11_PARSE(app, argc, argv);
   if (options.corpus.empty() && options.export_file.empty()) {
     std::cerr << "wachtpost_engine_bench: --corpus is required (unless only --export-expressions)\n";

@@ -55,8 +55,8 @@ bool fail_json(ParseFailure& failure, error_code code) {
 // What the brackets of a document (outside strings) say about its shape.
 struct BracketShape {
   std::size_t max_depth = 0;
-  bool closes = false;         // the first value's brackets all close
-  bool trailing = false;       // something other than whitespace follows it
+  bool closes = false;    // the first value's brackets all close
+  bool trailing = false;  // something other than whitespace follows it
 };
 
 BracketShape bracket_shape(std::string_view document) {
@@ -88,12 +88,22 @@ BracketShape bracket_shape(std::string_view document) {
 }
 
 // simdjson's On-Demand front end checks depth only for the values it walks,
-// not for the ones it skips (an unknown field), so depth is checked here. The
-// vectorised count of opening brackets settles the common case without a
-// scalar pass: a document with few brackets cannot nest deeply.
+// not for the ones it skips (an unknown field), so depth is checked here. A
+// document with few opening brackets cannot nest deeply: memchr (vectorised
+// in glibc) counts them and stops once there are enough to matter, so the
+// scalar pass runs only on documents that could.
 bool nests_too_deep(std::string_view document, std::size_t max_depth) {
-  const auto opens = static_cast<std::size_t>(std::count(document.begin(), document.end(), '{') +
-                                              std::count(document.begin(), document.end(), '['));
+  std::size_t opens = 0;
+  for (const char bracket : {'{', '['}) {
+    const char* at = document.data();
+    const char* const end = document.data() + document.size();
+    while (opens <= max_depth && at < end) {
+      const void* found = std::memchr(at, bracket, static_cast<std::size_t>(end - at));
+      if (found == nullptr) break;
+      ++opens;
+      at = static_cast<const char*>(found) + 1;
+    }
+  }
   return opens > max_depth && bracket_shape(document).max_depth > max_depth;
 }
 
@@ -116,8 +126,8 @@ void classify_syntax_error(std::string_view document, ParseFailure& failure) {
 
 // The fields of a post, in one place so the field loop and the checks agree.
 enum Field : std::uint8_t { kId, kPlatform, kUrl, kCreatedAt, kLang, kVisibility, kText, kAuthor, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames{
-    "id", "platform", "url", "created_at", "lang", "visibility", "text", "author"};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames{"id",   "platform",   "url",  "created_at",
+                                                                "lang", "visibility", "text", "author"};
 
 int field_index(std::string_view key) {
   for (std::size_t i = 0; i < kFieldNames.size(); ++i) {
@@ -126,8 +136,7 @@ int field_index(std::string_view key) {
   return -1;
 }
 
-bool read_string(od::value& value, std::string_view name, std::string_view& out,
-                 ParseFailure& failure) {
+bool read_string(od::value& value, std::string_view name, std::string_view& out, ParseFailure& failure) {
   od::json_type type{};
   if (auto err = value.type().get(type)) return fail_json(failure, err);
   if (type != od::json_type::string) {
@@ -161,7 +170,8 @@ bool read_author(od::value& value, Post& post, ParseFailure& failure) {
     if (id_type == od::json_type::number) {
       // Some platforms use numeric ids; keep their JSON spelling.
       std::string_view raw = id.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
+        raw.remove_suffix(1);
       post.author_id = raw;
     } else if (!read_string(id, "author.id", post.author_id, failure)) {
       return false;
@@ -247,8 +257,7 @@ PostParser::PostParser(ParseLimits limits) : limits_(limits) {
   }
 }
 
-ParseOutcome PostParser::parse(std::string_view document, std::size_t capacity, Post& post,
-                               ParseFailure& failure) {
+ParseOutcome PostParser::parse(std::string_view document, std::size_t capacity, Post& post, ParseFailure& failure) {
   post = Post{};
   if (document.size() > limits_.max_document_bytes) {
     fail(failure, RejectReason::kTooLarge,
@@ -260,15 +269,13 @@ ParseOutcome PostParser::parse(std::string_view document, std::size_t capacity, 
     return parse_copy(document, post, failure);
   }
   od::document doc;
-  if (auto err = parser_.iterate(simdjson::padded_string_view(document.data(), document.size(), capacity))
-                     .get(doc)) {
+  if (auto err = parser_.iterate(simdjson::padded_string_view(document.data(), document.size(), capacity)).get(doc)) {
     fail_json(failure, err);
     classify_syntax_error(document, failure);
     return ParseOutcome::kRejected;
   }
   if (nests_too_deep(document, limits_.max_depth)) {
-    fail(failure, RejectReason::kTooDeep,
-         "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+    fail(failure, RejectReason::kTooDeep, "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     return ParseOutcome::kRejected;
   }
   if (parse_post(doc, post, failure, true)) return ParseOutcome::kPost;
@@ -365,7 +372,8 @@ std::size_t PostParser::parse_batch(std::span<const Line> lines, const LineSink&
     }
     if (next >= lines.size()) break;
     const Line& line = lines[next];
-    if (offset != static_cast<std::size_t>(line.bytes.data() - block) + (line.bytes.size() - trim_left(line.bytes).size()) ||
+    if (offset !=
+            static_cast<std::size_t>(line.bytes.data() - block) + (line.bytes.size() - trim_left(line.bytes).size()) ||
         it.source() != trim(line.bytes)) {
       break;  // not one document per line from here on
     }

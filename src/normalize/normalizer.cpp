@@ -1,5 +1,9 @@
 #include "normalize/normalizer.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -71,12 +75,20 @@ constexpr std::uint8_t with(std::uint8_t steps, std::uint8_t more) {
   return static_cast<std::uint8_t>(steps | more);
 }
 
-constexpr bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+constexpr bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 // Word characters for the spacing step. Non-ASCII bytes (emoji, other scripts
 // left after folding) count as boundaries so "d o o d🔥" still joins.
-constexpr bool is_alnum(char c) { return is_lower(c) || is_digit(c); }
-constexpr bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+constexpr bool is_alnum(char c) {
+  return is_lower(c) || is_digit(c);
+}
+constexpr bool is_ascii_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 constexpr bool is_ascii_control(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u < 0x20 || u == 0x7F;
@@ -110,7 +122,9 @@ constexpr char leet_letter(char c) {
     default: return '\0';
   }
 }
-constexpr bool is_leet_digit(char c) { return is_digit(c) && leet_letter(c) != '\0'; }
+constexpr bool is_leet_digit(char c) {
+  return is_digit(c) && leet_letter(c) != '\0';
+}
 
 // ---------------------------------------------------------------------------
 // Homoglyphs: letters from other scripts (and Latin IPA / small capitals) that
@@ -142,7 +156,8 @@ constexpr char homoglyph_latin(CodePoint cp) {
     case 0x04C0: return 'i';  // Ӏ palochka, drawn like a capital I
     case 0x0500: return 'd';  // Ԁ
     case 0x051A: return 'q';  // Ԛ
-    case 0x051C: return 'w';  // Ԝ
+    case 0x051C:
+      return 'w';  // Ԝ
     // Cyrillic lowercase.
     case 0x0430: return 'a';  // а
     case 0x0432: return 'b';  // в
@@ -166,7 +181,8 @@ constexpr char homoglyph_latin(CodePoint cp) {
     case 0x04CF: return 'l';  // ӏ
     case 0x0501: return 'd';  // ԁ
     case 0x051B: return 'q';  // ԛ
-    case 0x051D: return 'w';  // ԝ
+    case 0x051D:
+      return 'w';  // ԝ
     // Greek capitals.
     case 0x0391: return 'a';  // Α
     case 0x0392: return 'b';  // Β
@@ -183,7 +199,8 @@ constexpr char homoglyph_latin(CodePoint cp) {
     case 0x03A5: return 'y';  // Υ
     case 0x03A7: return 'x';  // Χ
     case 0x037F: return 'j';  // Ϳ
-    case 0x03F9: return 'c';  // Ϲ lunate sigma
+    case 0x03F9:
+      return 'c';  // Ϲ lunate sigma
     // Greek lowercase.
     case 0x03B1: return 'a';  // α
     case 0x03B2: return 'b';  // β
@@ -201,7 +218,8 @@ constexpr char homoglyph_latin(CodePoint cp) {
     case 0x03C7: return 'x';  // χ
     case 0x03C9: return 'w';  // ω
     case 0x03F2: return 'c';  // ϲ
-    case 0x03F3: return 'j';  // ϳ
+    case 0x03F3:
+      return 'j';  // ϳ
     // Latin letters outside ASCII that NFKC leaves alone ("fancy text" generators).
     case 0x0131: return 'i';  // ı dotless i
     case 0x01C0: return 'l';  // ǀ
@@ -249,15 +267,13 @@ bool is_unicode_space(CodePoint cp, const utf8proc_property_t& prop) {
 // Hangul fillers, tag characters) and every format or control character: none
 // of them render as a letter, so inside a word they only serve to break it up.
 bool is_invisible(const utf8proc_property_t& prop) {
-  return prop.ignorable != 0 || prop.category == UTF8PROC_CATEGORY_CF ||
-         prop.category == UTF8PROC_CATEGORY_CC;
+  return prop.ignorable != 0 || prop.category == UTF8PROC_CATEGORY_CF || prop.category == UTF8PROC_CATEGORY_CC;
 }
 
 // NFKC-style compatibility decomposition with case folding and marks stripped.
 // LUMP also folds typographic quotes and dashes to ASCII ("don’t" -> "don't").
-constexpr auto kDecomposeOptions =
-    static_cast<utf8proc_option_t>(UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
-                                   UTF8PROC_STRIPMARK | UTF8PROC_LUMP);
+constexpr auto kDecomposeOptions = static_cast<utf8proc_option_t>(
+    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_LUMP);
 // The longest compatibility decomposition (U+FDFA) is 18 code points.
 constexpr std::size_t kMaxDecomposition = 32;
 
@@ -348,6 +364,27 @@ class Builder {
     for (const char c : bytes) push(c, begin, end, steps);
   }
 
+  // emit() for each byte of a run of printable, non-space ASCII starting at
+  // `at`: after the first, each is one cluster with nothing pending, so the
+  // run is lowercased and mapped in bulk.
+  void emit_ascii_run(std::string_view run, Offset at) {
+    const char first = ascii_lower(run[0]);
+    emit(std::string_view(&first, 1), at, at + 1, kDecodeNone);
+    const std::size_t old_size = out_.text.size();
+    const std::size_t count = run.size() - 1;
+    if (count == 0) return;
+    out_.text.resize(old_size + count);
+    out_.source_begin.resize(old_size + count);
+    out_.source_end.resize(old_size + count);
+    out_.steps.resize(old_size + count, kDecodeNone);
+    for (std::size_t k = 0; k < count; ++k) {
+      out_.text[old_size + k] = ascii_lower(run[k + 1]);
+      out_.source_begin[old_size + k] = at + 1 + static_cast<Offset>(k);
+      out_.source_end[old_size + k] = at + 2 + static_cast<Offset>(k);
+    }
+    cluster_start_ = old_size + count - 1;
+  }
+
   void finish() { close_word(); }
 
  private:
@@ -384,8 +421,7 @@ class Builder {
 
 // One non-ASCII code point through invisible removal, NFKC/case fold/mark
 // stripping and homoglyph mapping.
-void decode_code_point(CodePoint cp, Offset begin, Offset end, const NormalizerOptions& options,
-                       Builder& builder) {
+void decode_code_point(CodePoint cp, Offset begin, Offset end, const NormalizerOptions& options, Builder& builder) {
   const utf8proc_property_t& prop = *utf8proc_get_property(cp);
   if (is_unicode_space(cp, prop)) {
     builder.space(begin, end);
@@ -405,8 +441,7 @@ void decode_code_point(CodePoint cp, Offset begin, Offset end, const NormalizerO
   std::array<CodePoint, kMaxDecomposition> decomposed{};
   int boundclass = 0;
   utf8proc_ssize_t count = utf8proc_decompose_char(
-      cp, decomposed.data(), static_cast<utf8proc_ssize_t>(decomposed.size()), kDecomposeOptions,
-      &boundclass);
+      cp, decomposed.data(), static_cast<utf8proc_ssize_t>(decomposed.size()), kDecomposeOptions, &boundclass);
   if (count < 0 || count > static_cast<utf8proc_ssize_t>(decomposed.size())) {
     decomposed[0] = cp;  // cannot happen for assigned code points; keep the text as it was
     count = 1;
@@ -420,8 +455,7 @@ void decode_code_point(CodePoint cp, Offset begin, Offset end, const NormalizerO
   // Only Hangul (and a few scripts with spacing vowel signs) decompose into
   // pieces that compose again; recompose so syllables stay one code point.
   if (count > 1 && std::any_of(first, last, [](CodePoint c) { return c >= 0x80; })) {
-    const utf8proc_ssize_t composed = utf8proc_normalize_utf32(decomposed.data(), count,
-                                                               UTF8PROC_COMPOSE);
+    const utf8proc_ssize_t composed = utf8proc_normalize_utf32(decomposed.data(), count, UTF8PROC_COMPOSE);
     if (composed > 0) count = composed;
   }
 
@@ -455,8 +489,7 @@ void decode_code_point(CodePoint cp, Offset begin, Offset end, const NormalizerO
   flush();
 }
 
-void decode_code_points(std::string_view original, const NormalizerOptions& options,
-                        NormalizedText& out) {
+void decode_code_points(std::string_view original, const NormalizerOptions& options, NormalizedText& out) {
   out.text.reserve(original.size());
   out.source_begin.reserve(original.size());
   out.source_end.reserve(original.size());
@@ -475,23 +508,24 @@ void decode_code_points(std::string_view original, const NormalizerOptions& opti
       } else if (is_ascii_control(c)) {
         builder.removed(begin, begin + 1, kDecodeInvisible);
       } else {
-        const char lower = ascii_lower(c);
-        builder.emit(std::string_view(&lower, 1), begin, begin + 1, kDecodeNone);
+        std::size_t run_end = i + 1;
+        while (run_end < size && static_cast<unsigned char>(original[run_end]) - 0x21U < 0x5EU) ++run_end;
+        builder.emit_ascii_run(original.substr(i, run_end - i), begin);
+        i = run_end;
+        continue;
       }
       ++i;
       continue;
     }
     CodePoint cp = 0;
-    const utf8proc_ssize_t length =
-        utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(size - i), &cp);
+    const utf8proc_ssize_t length = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(size - i), &cp);
     if (length <= 0) {
       // Invalid UTF-8 is the parser's job to reject; never crash on it here.
       builder.emit("\xEF\xBF\xBD", begin, begin + 1, kDecodeUnicode);
       ++i;
       continue;
     }
-    decode_code_point(cp, begin, static_cast<Offset>(i + static_cast<std::size_t>(length)),
-                      options, builder);
+    decode_code_point(cp, begin, static_cast<Offset>(i + static_cast<std::size_t>(length)), options, builder);
     i += static_cast<std::size_t>(length);
   }
   builder.finish();
@@ -501,11 +535,24 @@ void decode_code_points(std::string_view original, const NormalizerOptions& opti
 // lowercasing, and every output byte maps to the same input byte.
 bool is_plain_ascii(std::string_view text) {
   if (text.empty() || text.front() == ' ' || text.back() == ' ') return false;
-  char previous = '\0';
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u > 0x7E || (c == ' ' && previous == ' ')) return false;
-    previous = c;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  if (s[0] < 0x20 || s[0] > 0x7E) return false;
+  std::size_t i = 1;
+#if defined(__SSE2__)
+  for (; i + 16 <= size; i += 16) {
+    const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i - 1));
+    const __m128i space = _mm_set1_epi8(' ');
+    // Signed: bytes from 0x80 are negative, so "< 0x20" also catches non-ASCII.
+    const __m128i bad =
+        _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(here, space), _mm_cmpeq_epi8(here, _mm_set1_epi8(0x7F))),
+                     _mm_and_si128(_mm_cmpeq_epi8(here, space), _mm_cmpeq_epi8(before, space)));
+    if (_mm_movemask_epi8(bad) != 0) return false;
+  }
+#endif
+  for (; i < size; ++i) {
+    if (s[i] < 0x20 || s[i] > 0x7E || (s[i] == ' ' && s[i - 1] == ' ')) return false;
   }
   return true;
 }
@@ -575,9 +622,89 @@ void decode_leet_token(NormalizedText& t, std::size_t begin, std::size_t end) {
   }
 }
 
+// Prechecks: most texts give a stage-2 pass nothing to do. Each check is a
+// superset of what its pass looks for, written as one branch-free reduction
+// over the bytes, which the compiler vectorises (normalizer.cpp is built with
+// -O3, CMakeLists.txt), so a text costs a fraction of a cycle a byte here
+// instead of several in the pass's own byte-by-byte scan.
+// Byte-wide helpers for the scalar parts.
+using Lane = std::uint8_t;
+constexpr Lane in_range(Lane c, char low, char high) {
+  return static_cast<Lane>(static_cast<Lane>(c - static_cast<Lane>(low)) <= static_cast<Lane>(high - low));
+}
+constexpr Lane is(Lane c, char value) {
+  return static_cast<Lane>(c == static_cast<Lane>(value));
+}
+constexpr Lane leet_candidate(Lane c) {
+  return static_cast<Lane>((in_range(c, '0', '8') & ((is(c, '2') | is(c, '6')) ^ 1U)) | is(c, '$') | is(c, '@') |
+                           is(c, '!') | is(c, '|'));
+}
+constexpr Lane joinable(Lane c) {
+  return static_cast<Lane>(in_range(c, 'a', 'z') | in_range(c, '0', '9'));
+}
+constexpr Lane apart(Lane c) {
+  return static_cast<Lane>((joinable(c) | is(c, '\'')) ^ 1U);
+}
+constexpr Lane separator(Lane c) {
+  return static_cast<Lane>(is(c, ' ') | is(c, '.') | is(c, '-') | is(c, '_') | is(c, '*'));
+}
+
+#if defined(__SSE2__)
+// The same tests on 16 bytes at once (SSE2 is part of x86-64): each lane is
+// 0xFF where the test holds.
+using Lanes = __m128i;
+Lanes load(const Lane* at) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+}
+Lanes is(Lanes v, char value) {
+  return _mm_cmpeq_epi8(v, _mm_set1_epi8(value));
+}
+Lanes in_range(Lanes v, char low, char high) {
+  const Lanes shifted = _mm_sub_epi8(v, _mm_set1_epi8(low));
+  return _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(static_cast<char>(high - low))), shifted);
+}
+Lanes leet_candidate(Lanes v) {
+  const Lanes digit = _mm_andnot_si128(_mm_or_si128(is(v, '2'), is(v, '6')), in_range(v, '0', '8'));
+  return _mm_or_si128(_mm_or_si128(digit, is(v, '$')), _mm_or_si128(_mm_or_si128(is(v, '@'), is(v, '!')), is(v, '|')));
+}
+Lanes joinable(Lanes v) {
+  return _mm_or_si128(in_range(v, 'a', 'z'), in_range(v, '0', '9'));
+}
+Lanes apart(Lanes v) {
+  return _mm_xor_si128(_mm_or_si128(joinable(v), is(v, '\'')), _mm_set1_epi8(-1));
+}
+Lanes separator(Lanes v) {
+  return _mm_or_si128(_mm_or_si128(_mm_or_si128(is(v, ' '), is(v, '.')), _mm_or_si128(is(v, '-'), is(v, '_'))),
+                      is(v, '*'));
+}
+bool any_lane(Lanes v) {
+  return _mm_movemask_epi8(v) != 0;
+}
+#endif
+
+// Prechecks: most texts give a stage-2 pass nothing to do. Each check is a
+// superset of what its pass looks for, run 16 bytes at a time where SSE2 is
+// there, so a text costs a fraction of an instruction a byte here instead of
+// several in the pass's own byte-by-byte scan.
+bool may_have_leet(std::string_view text) {
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= size; i += 16) {
+    if (any_lane(leet_candidate(load(s + i)))) return true;
+  }
+#endif
+  for (; i < size; ++i) {
+    if (leet_candidate(s[i]) != 0) return true;
+  }
+  return false;
+}
+
 void apply_leet(NormalizedText& t) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
+  if (!may_have_leet(s)) return;
   std::size_t token_begin = 0;
   bool has_letter = false;     // numbers and symbols without letters stay
   bool has_candidate = false;  // most tokens have nothing to decode
@@ -653,9 +780,37 @@ std::uint32_t separator_width(const NormalizedText& t, std::string_view original
 // ("w e  w e t e n  w a a r", a line break between words): when a space chain
 // has separators of different widths, the wider ones stay as word breaks
 // ("we weten waar").
+// A single letter or digit, a separator, and another: "a b", "k.i", "d 0".
+bool may_have_spaced_letters(std::string_view text) {
+  const std::size_t size = text.size();
+  if (size < 3) return false;
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
+  // Both ends of the text count as apart.
+  if ((joinable(s[0]) & separator(s[1]) & joinable(s[2]) & (size == 3 ? 1U : apart(s[3]))) != 0) return true;
+  if (size > 3 && (apart(s[size - 4]) & joinable(s[size - 3]) & separator(s[size - 2]) & joinable(s[size - 1])) != 0) {
+    return true;
+  }
+  std::size_t i = 1;  // the single letter at i, its neighbours at i - 1 and i + 3
+#if defined(__SSE2__)
+  for (; i + 19 <= size; i += 16) {
+    const Lanes chain = _mm_and_si128(
+        _mm_and_si128(_mm_and_si128(apart(load(s + i - 1)), joinable(load(s + i))), separator(load(s + i + 1))),
+        _mm_and_si128(joinable(load(s + i + 2)), apart(load(s + i + 3))));
+    if (any_lane(chain)) return true;
+  }
+#endif
+  for (; i + 3 < size; ++i) {
+    if ((apart(s[i - 1]) & joinable(s[i]) & separator(s[i + 1]) & joinable(s[i + 2]) & apart(s[i + 3])) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
+  if (!may_have_spaced_letters(s)) return;
   const auto joinable = [&](char c) { return is_lower(c) || (leet && is_leet_digit(c)); };
   // A letter beside an apostrophe belongs to a word ("d'r", "z'n", "'t").
   const auto is_single = [&](std::size_t i) {
@@ -665,8 +820,7 @@ void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet
 
   // Most texts have no chain at all; find the first one before touching anything.
   std::size_t start = 0;
-  while (start + 2 < size &&
-         !(is_spacing_separator(s[start + 1]) && is_single(start) && is_single(start + 2))) {
+  while (start + 2 < size && !(is_spacing_separator(s[start + 1]) && is_single(start) && is_single(start + 2))) {
     ++start;
   }
   if (start + 2 >= size) return;
@@ -680,8 +834,8 @@ void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet
     }
     std::size_t chain_end = read;  // position of the chain's last character
     const char separator = read + 1 < size ? s[read + 1] : '\0';
-    while (chain_end + 2 < size && is_spacing_separator(separator) &&
-           s[chain_end + 1] == separator && is_single(chain_end + 2)) {
+    while (chain_end + 2 < size && is_spacing_separator(separator) && s[chain_end + 1] == separator &&
+           is_single(chain_end + 2)) {
       chain_end += 2;
     }
     std::size_t first = read;
@@ -753,16 +907,35 @@ void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet
 // ("dood", "kill"); a stretched word then meets its dictionary form. Dutch
 // "zeeën" folds to "zeeen" and squeezes to "zeen", identically in terms and
 // texts, so matching is unaffected.
+// Three of the same letter in a row.
+bool may_have_stretch(std::string_view text) {
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 18 <= size; i += 16) {
+    const Lanes here = load(s + i);
+    const Lanes run = _mm_and_si128(_mm_cmpeq_epi8(here, load(s + i + 1)), _mm_cmpeq_epi8(here, load(s + i + 2)));
+    if (any_lane(_mm_and_si128(run, in_range(here, 'a', 'z')))) return true;
+  }
+#endif
+  for (; i + 2 < size; ++i) {
+    if (s[i] == s[i + 1] && s[i] == s[i + 2] && in_range(s[i], 'a', 'z') != 0) return true;
+  }
+  return false;
+}
+
 void squeeze_repeats(NormalizedText& t) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
+  if (!may_have_stretch(s)) return;
   // Most texts have no such run; find the first one before touching anything.
   std::size_t start = 0;
-  while (start + 2 < size &&
-         !(s[start] == s[start + 1] && s[start] == s[start + 2] && is_lower(s[start]))) {
+  while (start + 2 < size && !(s[start] == s[start + 1] && s[start] == s[start + 2] && is_lower(s[start]))) {
     ++start;
   }
   if (start + 2 >= size) return;
+  t.squeezed = true;
 
   std::size_t write = start;
   std::size_t read = start;
@@ -823,7 +996,9 @@ void Normalizer::normalize(std::string_view original, NormalizedText& out) {
 
 namespace {
 
-constexpr bool is_vowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
+constexpr bool is_vowel(char c) {
+  return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+}
 
 bool squeezed_pair_at(const NormalizedText& t, std::size_t i) {
   return i + 1 < t.text.size() && t.text[i] == t.text[i + 1] && (t.steps[i] & kDecodeRepeat) != 0 &&
@@ -853,6 +1028,7 @@ std::uint8_t Normalizer::stretched_kinds(const NormalizedText& in) {
 
 bool Normalizer::collapse_stretched(const NormalizedText& in, NormalizedText& out, Stretch which) {
   out.clear();
+  if (!in.squeezed) return false;
   const std::size_t size = in.text.size();
   auto collapsible_at = [&](std::size_t i) { return squeezed_pair_at(in, i) && collapses(in.text[i], which); };
   std::size_t first = 0;

@@ -41,12 +41,16 @@ struct NormalizedText {
   std::vector<std::uint32_t> source_end;
   // For normalised byte i: the DecodeStep bits that produced it.
   std::vector<std::uint8_t> steps;
+  // Stretched letters were squeezed (kDecodeRepeat is set somewhere), so
+  // further readings may differ; most texts have none and skip looking.
+  bool squeezed = false;
 
   void clear() {
     text.clear();
     source_begin.clear();
     source_end.clear();
     steps.clear();
+    squeezed = false;
   }
 
   // Maps the normalised byte range [from, to) (to > from) back to the original.

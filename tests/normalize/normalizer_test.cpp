@@ -65,8 +65,7 @@ struct Mapped {
 };
 
 // Normalises `original`, finds `needle` in the result and maps it back.
-Mapped map_back(std::string_view original, std::string_view needle,
-                NormalizerOptions options = {}) {
+Mapped map_back(std::string_view original, std::string_view needle, NormalizerOptions options = {}) {
   Normalizer normalizer(options);
   NormalizedText out;
   normalizer.normalize(original, out);
@@ -76,8 +75,7 @@ Mapped map_back(std::string_view original, std::string_view needle,
     ADD_FAILURE() << "'" << needle << "' not in '" << out.text << "'";
     return {"", kDecodeNone};
   }
-  const auto span = out.to_source(static_cast<std::uint32_t>(at),
-                                  static_cast<std::uint32_t>(at + needle.size()));
+  const auto span = out.to_source(static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(at + needle.size()));
   return {std::string(original.substr(span.begin, span.end - span.begin)), span.steps};
 }
 
@@ -85,11 +83,12 @@ Mapped map_back(std::string_view original, std::string_view needle,
 
 // --- decode_step_names -------------------------------------------------------
 
-TEST(DecodeStepNames, NoneIsEmpty) { EXPECT_TRUE(decode_step_names(kDecodeNone).empty()); }
+TEST(DecodeStepNames, NoneIsEmpty) {
+  EXPECT_TRUE(decode_step_names(kDecodeNone).empty());
+}
 
 TEST(DecodeStepNames, AllInFixedOrder) {
-  const std::vector<std::string_view> expected{"unicode", "invisible", "leet",
-                                               "spacing", "repeat",    "homoglyph"};
+  const std::vector<std::string_view> expected{"unicode", "invisible", "leet", "spacing", "repeat", "homoglyph"};
   EXPECT_EQ(decode_step_names(0x3F), expected);
 }
 
@@ -205,7 +204,9 @@ TEST(Unicode, LigatureExpandsToTwoBytesOfOneSource) {
   EXPECT_EQ(map_back(original, "i").original, "\uFB01");
 }
 
-TEST(Unicode, SharpS) { EXPECT_EQ(normalized("Straße STRAẞE"), "strasse strasse"); }
+TEST(Unicode, SharpS) {
+  EXPECT_EQ(normalized("Straße STRAẞE"), "strasse strasse");
+}
 
 TEST(Unicode, MathematicalAndCircledLetters) {
   EXPECT_EQ(normalized("\U0001D424\U0001D422\U0001D425\U0001D425"), "kill");  // bold 𝐤𝐢𝐥𝐥
@@ -230,7 +231,9 @@ TEST(Unicode, OtherScriptsKept) {
 }
 
 TEST(Unicode, InvalidUtf8DoesNotCrash) {
-  EXPECT_EQ(normalized("ab\xFF" "cd"), "ab\uFFFDcd");
+  EXPECT_EQ(normalized("ab\xFF"
+                       "cd"),
+            "ab\uFFFDcd");
 }
 
 // --- invisible characters -----------------------------------------------------
@@ -257,8 +260,8 @@ TEST(Invisible, NextByteCarriesTheStep) {
 
 TEST(Invisible, AllKindsRemoved) {
   for (const std::string_view invisible :
-       {"\u200B", "\u200C", "\u200D", "\u2060", "\uFEFF", "\u00AD", "\u200E", "\u200F",
-        "\u202A", "\u202E", "\u2066", "\u2069", "\uFE0F", "\U000E0041", "\u3164", "\x01"}) {
+       {"\u200B", "\u200C", "\u200D", "\u2060", "\uFEFF", "\u00AD", "\u200E", "\u200F", "\u202A", "\u202E", "\u2066",
+        "\u2069", "\uFE0F", "\U000E0041", "\u3164", "\x01"}) {
     const std::string original = "d" + std::string(invisible) + "ood";
     EXPECT_EQ(normalized(original), "dood") << original;
     const Mapped m = map_back(original, "dood");
@@ -303,10 +306,10 @@ TEST(Homoglyph, CyrillicK) {
 
 TEST(Homoglyph, CyrillicAndGreekWords) {
   EXPECT_EQ(normalized("\u0440\u0435\u0441\u0445\u0442\u0435\u0440"), "pecxtep");
-  EXPECT_EQ(normalized("\u041A\u0406LL"), "kill");       // Cyrillic capitals К І
-  EXPECT_EQ(normalized("\u039A\u0399LL"), "kill");       // Greek capitals Κ Ι
-  EXPECT_EQ(normalized("d\u03BF\u03BFd"), "dood");       // Greek ο
-  EXPECT_EQ(normalized("\u0397\u0391NG"), "hang");       // capital eta reads as H
+  EXPECT_EQ(normalized("\u041A\u0406LL"), "kill");            // Cyrillic capitals К І
+  EXPECT_EQ(normalized("\u039A\u0399LL"), "kill");            // Greek capitals Κ Ι
+  EXPECT_EQ(normalized("d\u03BF\u03BFd"), "dood");            // Greek ο
+  EXPECT_EQ(normalized("\u0397\u0391NG"), "hang");            // capital eta reads as H
   EXPECT_EQ(normalized("\u1D0B\u026A\u029F\u029F"), "kill");  // small capitals ᴋɪʟʟ
 }
 
@@ -430,8 +433,7 @@ TEST(Spacing, WithUnicodeSeparators) {
 
 TEST(Spacing, WiderWhitespaceBetweenWordsKeepsTheWords) {
   EXPECT_EQ(normalized("w e  w e t e n  w a a r  j e  w o o n t"), "we weten waar je woont");
-  EXPECT_EQ(normalized("w e  w e t e n  w a a r  j e  w o o n t  Sanne Bakker"),
-            "we weten waar je woont sanne bakker");
+  EXPECT_EQ(normalized("w e  w e t e n  w a a r  j e  w o o n t  Sanne Bakker"), "we weten waar je woont sanne bakker");
   EXPECT_EQ(normalized("i k\ng a\nj e\nd o o d\nm a k e n"), "ik ga je dood maken");
   EXPECT_EQ(normalized("i k \u00A0 g a"), "ik ga");
   // Every gap equally wide: one word, as with single spaces.
@@ -561,8 +563,7 @@ TEST(Combined, StepsAccumulate) {
 
 TEST(Combined, AllOptionsOffStillFolds) {
   NormalizerOptions options{false, false, false, false};
-  EXPECT_EQ(normalized("  Rechtér  R3CHT3R d o o d ki\u200Bll  ", options),
-            "rechter r3cht3r d o o d kill");
+  EXPECT_EQ(normalized("  Rechtér  R3CHT3R d o o d ki\u200Bll  ", options), "rechter r3cht3r d o o d kill");
 }
 
 TEST(Term, SamePipelineAsText) {
@@ -575,8 +576,7 @@ TEST(Term, SamePipelineAsText) {
 // --- size -----------------------------------------------------------------------
 
 TEST(Large, TwoMegabyteTexts) {
-  const std::string chunk =
-      "Ik ga die R3CHT3R afmaken, d o o d!! Rechtér ki\u200Bll \u043Aill ｋｉｌｌ ";
+  const std::string chunk = "Ik ga die R3CHT3R afmaken, d o o d!! Rechtér ki\u200Bll \u043Aill ｋｉｌｌ ";
   std::string mixed;
   while (mixed.size() < 2'000'000) mixed += chunk;
   std::string ascii;
@@ -609,4 +609,47 @@ TEST(Large, TwoMegabyteTexts) {
   normalizer.normalize(invisible, out);
   EXPECT_EQ(out.text, "kill");
   EXPECT_EQ(out.to_source(0, 4).end, invisible.size());
+}
+
+// --- Prechecks at every position ---------------------------------------------
+// Each stage-2 pass first checks 16 bytes at a time whether it has anything to
+// do (normalizer.cpp). Every evasion must still be read wherever it sits in a
+// long text: at either end, and across every offset of the 16-byte blocks.
+
+TEST(Prechecks, EveryEvasionIsReadAtEveryPositionOfALongText) {
+  struct Case {
+    std::string_view evasion;
+    std::string_view reads_as;
+  };
+  const Case cases[] = {
+      {"k1ll", "kill"},    {"h@@t", "haat"},    {"d o o d", "dood"}, {"K.I.L.L", "kill"},
+      {"d-0-0-d", "dood"}, {"doooood", "dood"}, {"k!ll", "kill"},    {"ki||", "kill"},
+      {"a  b", "a b"},     {"TOTAL", "total"},  {"mé", "me"},        {"s t r a f", "straf"},
+  };
+  for (const auto& c : cases) {
+    // A filler of one letter would rightly join a letter-spaced word.
+    for (std::size_t before = 0; before <= 40; before += before == 0 ? 2 : 1) {
+      for (const std::size_t after : {std::size_t{0}, std::size_t{2}, std::size_t{17}, std::size_t{33}}) {
+        std::string text(before, 'x');
+        if (before > 0) text += ' ';
+        text += c.evasion;
+        if (after > 0) text += ' ' + std::string(after, 'y');
+        const std::string out = normalized(text);
+        std::string expected(before, 'x');
+        if (before > 0) expected += ' ';
+        expected += c.reads_as;
+        if (after > 0) expected += ' ' + std::string(after, 'y');
+        // Runs of x or y themselves squeeze to two.
+        std::string squeezed;
+        for (const char ch : expected) {
+          if (squeezed.size() >= 2 && ch != ' ' && squeezed[squeezed.size() - 1] == ch &&
+              squeezed[squeezed.size() - 2] == ch) {
+            continue;
+          }
+          squeezed += ch;
+        }
+        EXPECT_EQ(out, squeezed) << "'" << text << "'";
+      }
+    }
+  }
 }
