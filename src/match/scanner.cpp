@@ -28,6 +28,7 @@ struct EndScan {
   std::vector<Hit>* hits;
   std::vector<Scanner::OpenEnd>* open_ends;
   bool cut_short;
+  bool target;  // a target matched (or may have: one of varying width)
 };
 
 int on_end(unsigned int id, unsigned long long /*from*/, unsigned long long to, unsigned int /*flags*/, void* context) {
@@ -41,10 +42,13 @@ int on_end(unsigned int id, unsigned long long /*from*/, unsigned long long to, 
   const auto end = static_cast<std::uint32_t>(to);
   if (!pattern.fixed_width()) {
     scan->open_ends->push_back({end, id});
+    scan->target = scan->target || pattern.kind == PatternKind::kTarget;
     return 0;
   }
   const std::uint32_t from = end - pattern.min_width;
-  if (!starts_inside_a_word(scan->text, from)) scan->hits->push_back({id, from, end});
+  if (starts_inside_a_word(scan->text, from)) return 0;
+  scan->hits->push_back({id, from, end});
+  scan->target = scan->target || pattern.kind == PatternKind::kTarget;
   return 0;
 }
 
@@ -84,17 +88,18 @@ void Scanner::prepare(const std::shared_ptr<const PatternSet>& set) {
   prepared_for_ = set;
 }
 
-bool Scanner::scan(const std::shared_ptr<const PatternSet>& set, std::string_view text, std::vector<Hit>& hits) {
+bool Scanner::scan(const std::shared_ptr<const PatternSet>& set, std::string_view text, std::vector<Hit>& hits,
+                   Starts starts) {
   hits.clear();
   open_ends_.clear();
   if (prepared_for_ != set) prepare(set);
-  EndScan ends{text, set->patterns(), &hits, &open_ends_, false};
+  EndScan ends{text, set->patterns(), &hits, &open_ends_, false, false};
   const hs_error_t rc =
       hs_scan(set->database(), text.data(), static_cast<unsigned int>(text.size()), 0, scratch_.get(), on_end, &ends);
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
     throw std::runtime_error("Hyperscan scan failed with code " + std::to_string(rc));
   }
-  if (!open_ends_.empty()) find_starts(*set, text, hits);
+  if (!open_ends_.empty() && (starts == Starts::kAlways || ends.target)) find_starts(*set, text, hits);
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     if (a.to != b.to) return a.to < b.to;
     return a.from != b.from ? a.from < b.from : a.pattern < b.pattern;
@@ -118,23 +123,16 @@ void Scanner::find_starts(const PatternSet& set, std::string_view text, std::vec
     return stop;
   };
   found_.assign(open_ends_.size(), 0);
-  for (std::size_t first = 0; first < open_ends_.size();) {
-    std::uint32_t begin = window_begin(open_ends_[first]);
-    std::uint32_t stop = window_end(open_ends_[first]);
-    std::size_t last = first + 1;
-    for (; last < open_ends_.size(); ++last) {
-      const std::uint32_t next_begin = window_begin(open_ends_[last]);
-      if (next_begin > stop) break;
-      begin = std::min(begin, next_begin);
-      stop = std::max(stop, window_end(open_ends_[last]));
-    }
-    StartScan starts{text, begin, std::span<const OpenEnd>(open_ends_).subspan(first, last - first),
-                     std::span<std::uint8_t>(found_.data() + first, last - first), &hits};
-    const hs_error_t rc =
-        hs_scan(set.start_database(), text.data() + begin, stop - begin, 0, scratch_.get(), on_start, &starts);
-    if (rc != HS_SUCCESS) throw std::runtime_error("Hyperscan scan failed with code " + std::to_string(rc));
-    first = last;
+  std::uint32_t begin = size;
+  std::uint32_t stop = 0;
+  for (const OpenEnd& end : open_ends_) {
+    begin = std::min(begin, window_begin(end));
+    stop = std::max(stop, window_end(end));
   }
+  StartScan scan{text, begin, open_ends_, found_, &hits};
+  const hs_error_t rc =
+      hs_scan(set.start_database(), text.data() + begin, stop - begin, 0, scratch_.get(), on_start, &scan);
+  if (rc != HS_SUCCESS) throw std::runtime_error("Hyperscan scan failed with code " + std::to_string(rc));
 }
 
 }  // namespace wachtpost

@@ -39,7 +39,8 @@ PostVerdict PostProcessor::process(const std::shared_ptr<const PatternSet>& set,
 void PostProcessor::evaluate_reading(const std::shared_ptr<const PatternSet>& set, const Post& post,
                                      const NormalizedText& reading, std::string_view detected_at,
                                      std::size_t first_alert, std::vector<Alert>& alerts) {
-  last_scan_complete_ = scanner_.scan(set, reading.text, hits_) && last_scan_complete_;
+  last_scan_complete_ =
+      scanner_.scan(set, reading.text, hits_, Scanner::Starts::kOnlyWithATarget) && last_scan_complete_;
   evaluator_.evaluate(*set, reading.text, hits_, post.lang, evaluation_);
   suppressed_ += evaluation_.suppressed;
   for (const auto& match : evaluation_.matches) {

@@ -42,6 +42,7 @@ constexpr Limit kWorkersLimit{"workers", 0, 1024};
 constexpr Limit kBatchMessagesLimit{"batch.max_messages", 1, 1'000'000};
 // A batch is one transaction; librdkafka's transaction.timeout.ms defaults to 60 s.
 constexpr Limit kBatchMsLimit{"batch.max_ms", 1, 60'000};
+constexpr Limit kBatchLingerLimit{"batch.linger_ms", 0, 60'000};
 constexpr Limit kQueueMessagesLimit{"queue_max_messages", 1, 10'000'000};
 // The same bounds as `wachtpost scan --max-post-bytes`.
 constexpr Limit kPostBytesLimit{"max_post_bytes", 64, std::uint64_t{64} << 20};
@@ -492,6 +493,7 @@ void check_config(const RunConfig& config, const Places& places, bool require_br
   check_limit(kWorkersLimit, config.workers, places, problems);
   check_limit(kBatchMessagesLimit, config.batch_max_messages, places, problems);
   check_limit(kBatchMsLimit, config.batch_max_ms, places, problems);
+  check_limit(kBatchLingerLimit, config.batch_linger_ms, places, problems);
   check_limit(kQueueMessagesLimit, config.queue_max_messages, places, problems);
   check_limit(kPostBytesLimit, config.max_post_bytes, places, problems);
   check_limit(kShutdownLimit, config.shutdown_timeout_ms, places, problems);
@@ -541,7 +543,7 @@ constexpr std::array<std::string_view, 17> kTopLevelKeys{
     "producer",
 };
 constexpr std::array<std::string_view, 4> kTopicKeys{"input", "alerts", "dead_letters", "shadow_alerts"};
-constexpr std::array<std::string_view, 2> kBatchKeys{"max_messages", "max_ms"};
+constexpr std::array<std::string_view, 3> kBatchKeys{"max_messages", "max_ms", "linger_ms"};
 constexpr std::array<std::string_view, 2> kPseudonymKeys{"key_file", "rotation_hours"};
 constexpr std::array<std::string_view, 6> kReloadKeys{"policy", "audit_log",  "watch_seconds",
                                                       "corpus", "min_recall", "max_false_alerts"};
@@ -759,7 +761,7 @@ void ConfigReader::read_topics(const YAML::Node& value, const SourceLocation& at
 }
 
 void ConfigReader::read_batch(const YAML::Node& value, const SourceLocation& at, RunConfig& config) {
-  if (!expect_map(value, at, "batch", "max_messages, max_ms")) return;
+  if (!expect_map(value, at, "batch", "max_messages, max_ms, linger_ms")) return;
   for_each_entry(value, "batch: ", [&](const std::string& key, const SourceLocation& key_at, const YAML::Node& item) {
     places_.keys["batch." + key] = key_at;
     if (item.IsNull()) return;
@@ -767,6 +769,8 @@ void ConfigReader::read_batch(const YAML::Node& value, const SourceLocation& at,
       read_number(item, key_at, kBatchMessagesLimit, config.batch_max_messages);
     } else if (key == "max_ms") {
       read_number(item, key_at, kBatchMsLimit, config.batch_max_ms);
+    } else if (key == "linger_ms") {
+      read_number(item, key_at, kBatchLingerLimit, config.batch_linger_ms);
     } else {
       unknown_key(key, key_at, "batch: ", kBatchKeys);
     }

@@ -313,13 +313,20 @@ void StreamProcessor::run() {
 bool StreamProcessor::collect_batch() {
   const RunConfig& config = options_.config;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.batch_max_ms);
+  // A batch goes as soon as no post is queued for batch.linger_ms (group
+  // commit): at a low rate each post waits only for its own commit, and under
+  // load posts queue up while the previous batch commits, so batches grow
+  // towards batch.max_messages by themselves.
   while (batch_->items.size() < config.batch_max_messages && !stop_requested_.load()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0 && !batch_->items.empty()) break;
-    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(std::clamp<long>(left, 0, 100))));
+    const long wait = batch_->items.empty() ? std::clamp<long>(left, 0, 100)
+                                            : std::clamp<long>(std::min<long>(left, config.batch_linger_ms), 0, 100);
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(wait)));
     if (!message) {
       if (batch_->items.empty() && (left <= 0 || (config.exit_at_eof && all_partitions_at_end()))) return false;
+      if (!batch_->items.empty()) break;  // nothing more queued: the batch goes now
       continue;
     }
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

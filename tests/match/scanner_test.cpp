@@ -100,6 +100,27 @@ void expect_same_hits(const std::shared_ptr<const PatternSet>& set, const Refere
   compared_hits += expected.size();
 }
 
+// Starts::kOnlyWithATarget: where a target matched, every hit as with
+// kAlways; where none did, no target either (so no rule fires), and nothing
+// kAlways would not have found.
+void expect_same_decision_without_a_target(const std::shared_ptr<const PatternSet>& set, std::string_view text,
+                                           Scanner& scanner) {
+  std::vector<Hit> all_hits;
+  std::vector<Hit> gated;
+  scanner.scan(set, text, all_hits, Scanner::Starts::kAlways);
+  scanner.scan(set, text, gated, Scanner::Starts::kOnlyWithATarget);
+  const auto is_target = [&](const Hit& h) { return set->patterns()[h.pattern].kind == PatternKind::kTarget; };
+  if (std::any_of(all_hits.begin(), all_hits.end(), is_target)) {
+    EXPECT_EQ(keys_of(gated), keys_of(all_hits)) << text;
+    return;
+  }
+  EXPECT_FALSE(std::any_of(gated.begin(), gated.end(), is_target)) << text;
+  const auto all_keys = keys_of(all_hits);
+  for (const auto& key : keys_of(gated)) {
+    EXPECT_TRUE(std::binary_search(all_keys.begin(), all_keys.end(), key)) << text;
+  }
+}
+
 const char* const kTrickyRules = R"(lang: en
 targets:
   - role: judge
@@ -170,6 +191,7 @@ TEST(Scanner, FindsWhatOneStartTrackingScanFindsOnExpressionsOfEveryShape) {
       text += kWords[word(random)];
     }
     expect_same_hits(set, reference, all, text, scanner, compared);
+    expect_same_decision_without_a_target(set, text, scanner);
   }
   EXPECT_GT(compared, 20000U);
 }
