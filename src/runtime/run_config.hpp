@@ -59,7 +59,7 @@ struct RunConfig {
   std::size_t batch_max_messages = 2000;                 // posts per transaction at most
   unsigned batch_max_ms = 200;                           // how long a batch may collect at most
   unsigned batch_linger_ms = 2;                          // how long it waits for more once none are queued
-  std::size_t queue_max_messages = 10000;                // bound of the worker queue (backpressure)
+  std::size_t queue_max_messages = 100000;               // bound of the worker queue (backpressure)
   std::size_t max_post_bytes = 1 << 20;
   unsigned shutdown_timeout_ms = 15000;
   bool exit_at_eof = false;

@@ -80,7 +80,7 @@ transactional_id: wachtpost-a
 patterns: /etc/wachtpost/patterns     # optional
 protected: /etc/wachtpost/protected.yaml
 workers: 6
-batch: {max_messages: 500, max_ms: 100}
+batch: {max_messages: 500, max_ms: 100, linger_ms: 7}
 queue_max_messages: 4000
 max_post_bytes: 65536
 shutdown_timeout_ms: 9000
@@ -115,6 +115,7 @@ TEST(RunConfig, FullExampleLoadsEveryField) {
   EXPECT_EQ(config.workers, 6U);
   EXPECT_EQ(config.batch_max_messages, 500U);
   EXPECT_EQ(config.batch_max_ms, 100U);
+  EXPECT_EQ(config.batch_linger_ms, 7U);
   EXPECT_EQ(config.queue_max_messages, 4000U);
   EXPECT_EQ(config.max_post_bytes, 65536U);
   EXPECT_EQ(config.shutdown_timeout_ms, 9000U);
@@ -155,7 +156,8 @@ TEST(RunConfig, MissingKeysKeepTheirDefaults) {
     EXPECT_EQ(config.workers, 0U);
     EXPECT_EQ(config.batch_max_messages, 2000U);
     EXPECT_EQ(config.batch_max_ms, 200U);
-    EXPECT_EQ(config.queue_max_messages, 10000U);
+    EXPECT_EQ(config.batch_linger_ms, 2U);
+    EXPECT_EQ(config.queue_max_messages, 100000U);
     EXPECT_EQ(config.max_post_bytes, std::size_t{1} << 20);
     EXPECT_EQ(config.shutdown_timeout_ms, 15000U);
     EXPECT_FALSE(config.exit_at_eof);
