@@ -91,7 +91,7 @@ TEST(DemoCommand, SighupActivatesAnAddedRuleWithoutAGapAndRefusesABrokenFile) {
   demo.signal(SIGHUP);
   const std::string audit = wait_for([&] { return read_text(dir.file("audit.jsonl")); }, "\"result\":\"refused\"");
   const std::size_t printed = demo.out().size();
-  wait_for([&] { return demo.out().substr(printed); }, "\"rule\":\"fx.dead\"", 2);  // the stream goes on
+  wait_for([&] { return demo.out().substr(printed); }, "\"rule\":\"fx.dead\"", 4);  // the stream goes on
   demo.signal(SIGTERM);
   ASSERT_EQ(demo.wait(std::chrono::seconds(30)), 0) << demo.err();
 
@@ -106,9 +106,14 @@ TEST(DemoCommand, SighupActivatesAnAddedRuleWithoutAGapAndRefusesABrokenFile) {
   EXPECT_NE(audit_lines[1].find("\"result\":\"refused\""), std::string::npos) << audit_lines[1];
   EXPECT_NE(audit_lines[1].find("broken.yaml:"), std::string::npos) << audit_lines[1];
 
-  // In print (commit) order the hash switches once; every pass but the last
-  // (cut by SIGTERM) has each of its alerts once: two before the switch,
-  // three after, and a pass across the switch two or three.
+  // In print (commit) order the hash switches once, and no alert comes
+  // twice. Every pass but the last few has each of its alerts once: two
+  // before the switch, three after, and a pass across the switch two or
+  // three. The last few may be cut: SIGTERM finishes the batch in flight, and
+  // a batch goes as soon as nothing is queued (batch.linger_ms), so the
+  // posts of the last passes can stand read on one partition and unread on
+  // another. For the same reason the switch, which comes between two
+  // batches, can fall in different passes on different partitions.
   const std::regex fields(
       R"re("post_id":"s-[0-9]+(?:\.([0-9]+))?".*"rule":"([a-z.]+)".*"pattern_set":"(sha256:[0-9a-f]+)")re");
   std::map<int, std::map<std::string, int>> by_pass;
@@ -123,13 +128,19 @@ TEST(DemoCommand, SighupActivatesAnAddedRuleWithoutAGapAndRefusesABrokenFile) {
     EXPECT_TRUE(m[2] != "fx.dead" || hash == new_hash) << line;
     ++by_pass[pass][m[2]];
   }
-  ASSERT_GE(by_pass.size(), 3U);
+  constexpr int kMayBeCut = 3;
+  ASSERT_GE(by_pass.size(), 6U);
   const int last = by_pass.rbegin()->first;
-  for (int pass = 1; pass < last; ++pass) {
-    ASSERT_TRUE(by_pass.contains(pass)) << "pass " << pass << " is missing";
+  int on_new = 0;  // whole passes with the new rule's alert
+  std::string passes;
+  for (int pass = 1; pass <= last; ++pass) {
+    for (const char* rule : {"fx.kill", "fx.fire", "fx.dead"}) EXPECT_LE(by_pass[pass][rule], 1) << "pass " << pass;
+    passes += std::to_string(pass) + ": kill " + std::to_string(by_pass[pass]["fx.kill"]) + ", fire " +
+              std::to_string(by_pass[pass]["fx.fire"]) + ", dead " + std::to_string(by_pass[pass]["fx.dead"]) + "\n";
+    if (pass > last - kMayBeCut) continue;
     EXPECT_EQ(by_pass[pass]["fx.kill"], 1) << "pass " << pass;
     EXPECT_EQ(by_pass[pass]["fx.fire"], 1) << "pass " << pass;
-    EXPECT_LE(by_pass[pass]["fx.dead"], 1) << "pass " << pass;
+    on_new += by_pass[pass]["fx.dead"];
   }
-  EXPECT_EQ(by_pass[last - 1]["fx.dead"], 1) << "the pass before the last is all on the new set";
+  EXPECT_GE(on_new, 2) << "whole passes with the new set's alert\n" << passes;
 }
