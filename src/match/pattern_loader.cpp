@@ -826,8 +826,8 @@ void Builder::load_registry(const RuleSource& source) {
 // Every expression goes into the first database without start-of-match
 // tracking: HS_FLAG_SOM_LEFTMOST makes Hyperscan scan 2 to 17 times slower and
 // compile 3 times slower (bench/README.md). Only expressions of varying width
-// go, with it, into the second database, which is run only over the little
-// text before a match of one of them (match/scanner.cpp).
+// go, with it, into the second database, which runs only over the stretch of
+// text where their matches can start (match/scanner.hpp).
 constexpr unsigned kHsFlags = HS_FLAG_UTF8;
 constexpr unsigned kHsStartFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kHsMode = HS_MODE_BLOCK;
@@ -893,8 +893,8 @@ std::string Builder::compile_key(unsigned flags, const std::vector<std::size_t>&
 }
 
 // Compiles the expressions `indices` names (ids are their pattern indices).
-// Reports problems through `problems`, not diag: the two databases compile at
-// once on two threads.
+// Reports problems into `compile_problems`, not through diag: the two
+// databases compile at once on two threads, each with its own list.
 HsDatabase Builder::compile(unsigned flags, const std::vector<std::size_t>& indices,
                             std::vector<std::string>& compile_problems) const {
   std::vector<const char*> expressions;

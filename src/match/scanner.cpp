@@ -55,7 +55,7 @@ int on_end(unsigned int id, unsigned long long /*from*/, unsigned long long to, 
 struct StartScan {
   std::string_view text;
   std::uint32_t window_begin;
-  std::span<const Scanner::OpenEnd> open_ends;  // those this window is for, sorted
+  std::span<const Scanner::OpenEnd> open_ends;  // sorted
   std::span<std::uint8_t> found;                // beside open_ends: already resolved
   std::vector<Hit>* hits;
 };
@@ -124,11 +124,8 @@ void Scanner::find_starts(const PatternSet& set, std::string_view text, std::vec
   };
   found_.assign(open_ends_.size(), 0);
   std::uint32_t begin = size;
-  std::uint32_t stop = 0;
-  for (const OpenEnd& end : open_ends_) {
-    begin = std::min(begin, window_begin(end));
-    stop = std::max(stop, window_end(end));
-  }
+  for (const OpenEnd& end : open_ends_) begin = std::min(begin, window_begin(end));
+  const std::uint32_t stop = window_end(open_ends_.back());  // sorted by end
   StartScan scan{text, begin, open_ends_, found_, &hits};
   const hs_error_t rc =
       hs_scan(set.start_database(), text.data() + begin, stop - begin, 0, scratch_.get(), on_start, &scan);

@@ -622,36 +622,10 @@ void decode_leet_token(NormalizedText& t, std::size_t begin, std::size_t end) {
   }
 }
 
-// Prechecks: most texts give a stage-2 pass nothing to do. Each check is a
-// superset of what its pass looks for, written as one branch-free reduction
-// over the bytes, which the compiler vectorises (normalizer.cpp is built with
-// -O3, CMakeLists.txt), so a text costs a fraction of a cycle a byte here
-// instead of several in the pass's own byte-by-byte scan.
-// Byte-wide helpers for the scalar parts.
-using Lane = std::uint8_t;
-constexpr Lane in_range(Lane c, char low, char high) {
-  return static_cast<Lane>(static_cast<Lane>(c - static_cast<Lane>(low)) <= static_cast<Lane>(high - low));
-}
-constexpr Lane is(Lane c, char value) {
-  return static_cast<Lane>(c == static_cast<Lane>(value));
-}
-constexpr Lane leet_candidate(Lane c) {
-  return static_cast<Lane>((in_range(c, '0', '8') & ((is(c, '2') | is(c, '6')) ^ 1U)) | is(c, '$') | is(c, '@') |
-                           is(c, '!') | is(c, '|'));
-}
-constexpr Lane joinable(Lane c) {
-  return static_cast<Lane>(in_range(c, 'a', 'z') | in_range(c, '0', '9'));
-}
-constexpr Lane apart(Lane c) {
-  return static_cast<Lane>((joinable(c) | is(c, '\'')) ^ 1U);
-}
-constexpr Lane separator(Lane c) {
-  return static_cast<Lane>(is(c, ' ') | is(c, '.') | is(c, '-') | is(c, '_') | is(c, '*'));
-}
-
 #if defined(__SSE2__)
-// The same tests on 16 bytes at once (SSE2 is part of x86-64): each lane is
-// 0xFF where the test holds.
+// is_leet_candidate, is_alnum and is_spacing_separator on 16 bytes at once
+// (SSE2 is part of x86-64): each lane is 0xFF where the test holds.
+using Lane = std::uint8_t;
 using Lanes = __m128i;
 Lanes load(const Lane* at) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
@@ -687,16 +661,16 @@ bool any_lane(Lanes v) {
 // there, so a text costs a fraction of an instruction a byte here instead of
 // several in the pass's own byte-by-byte scan.
 bool may_have_leet(std::string_view text) {
-  const auto* s = reinterpret_cast<const Lane*>(text.data());
   const std::size_t size = text.size();
   std::size_t i = 0;
 #if defined(__SSE2__)
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
   for (; i + 16 <= size; i += 16) {
     if (any_lane(leet_candidate(load(s + i)))) return true;
   }
 #endif
   for (; i < size; ++i) {
-    if (leet_candidate(s[i]) != 0) return true;
+    if (is_leet_candidate(text[i])) return true;
   }
   return false;
 }
@@ -766,6 +740,34 @@ std::uint32_t separator_width(const NormalizedText& t, std::string_view original
   return std::max<std::uint32_t>(width, 1);
 }
 
+// A single letter or digit, a separator, and another: "a b", "k.i", "d 0".
+bool may_have_spaced_letters(std::string_view text) {
+  const std::size_t size = text.size();
+  if (size < 3) return false;
+  const auto is_apart = [](char c) { return !is_alnum(c) && c != '\''; };
+  // A single character at i, its neighbours at i - 1 and i + 3; both ends of
+  // the text count as apart.
+  const auto chain_at = [&](std::size_t i) {
+    return (i == 0 || is_apart(text[i - 1])) && is_alnum(text[i]) && is_spacing_separator(text[i + 1]) &&
+           is_alnum(text[i + 2]) && (i + 3 == size || is_apart(text[i + 3]));
+  };
+  if (chain_at(0)) return true;
+  std::size_t i = 1;
+#if defined(__SSE2__)
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
+  for (; i + 19 <= size; i += 16) {
+    const Lanes chain = _mm_and_si128(
+        _mm_and_si128(_mm_and_si128(apart(load(s + i - 1)), joinable(load(s + i))), separator(load(s + i + 1))),
+        _mm_and_si128(joinable(load(s + i + 2)), apart(load(s + i + 3))));
+    if (any_lane(chain)) return true;
+  }
+#endif
+  for (; i + 2 < size; ++i) {
+    if (chain_at(i)) return true;
+  }
+  return false;
+}
+
 // Joins letter-spaced words: "d o o d", "K.I.L.L" -> "dood", "kill".
 //
 // A chain is a maximal sequence of single characters (no letter or digit on
@@ -780,33 +782,6 @@ std::uint32_t separator_width(const NormalizedText& t, std::string_view original
 // ("w e  w e t e n  w a a r", a line break between words): when a space chain
 // has separators of different widths, the wider ones stay as word breaks
 // ("we weten waar").
-// A single letter or digit, a separator, and another: "a b", "k.i", "d 0".
-bool may_have_spaced_letters(std::string_view text) {
-  const std::size_t size = text.size();
-  if (size < 3) return false;
-  const auto* s = reinterpret_cast<const Lane*>(text.data());
-  // Both ends of the text count as apart.
-  if ((joinable(s[0]) & separator(s[1]) & joinable(s[2]) & (size == 3 ? 1U : apart(s[3]))) != 0) return true;
-  if (size > 3 && (apart(s[size - 4]) & joinable(s[size - 3]) & separator(s[size - 2]) & joinable(s[size - 1])) != 0) {
-    return true;
-  }
-  std::size_t i = 1;  // the single letter at i, its neighbours at i - 1 and i + 3
-#if defined(__SSE2__)
-  for (; i + 19 <= size; i += 16) {
-    const Lanes chain = _mm_and_si128(
-        _mm_and_si128(_mm_and_si128(apart(load(s + i - 1)), joinable(load(s + i))), separator(load(s + i + 1))),
-        _mm_and_si128(joinable(load(s + i + 2)), apart(load(s + i + 3))));
-    if (any_lane(chain)) return true;
-  }
-#endif
-  for (; i + 3 < size; ++i) {
-    if ((apart(s[i - 1]) & joinable(s[i]) & separator(s[i + 1]) & joinable(s[i + 2]) & apart(s[i + 3])) != 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
@@ -902,17 +877,12 @@ void join_spaced_letters(NormalizedText& t, std::string_view original, bool leet
   truncate(t, write);
 }
 
-// Squeezes runs of three or more identical letters to two: "doooood" ->
-// "dood". Two, not one, because Dutch and English spell with double letters
-// ("dood", "kill"); a stretched word then meets its dictionary form. Dutch
-// "zeeën" folds to "zeeen" and squeezes to "zeen", identically in terms and
-// texts, so matching is unaffected.
 // Three of the same letter in a row.
 bool may_have_stretch(std::string_view text) {
-  const auto* s = reinterpret_cast<const Lane*>(text.data());
   const std::size_t size = text.size();
   std::size_t i = 0;
 #if defined(__SSE2__)
+  const auto* s = reinterpret_cast<const Lane*>(text.data());
   for (; i + 18 <= size; i += 16) {
     const Lanes here = load(s + i);
     const Lanes run = _mm_and_si128(_mm_cmpeq_epi8(here, load(s + i + 1)), _mm_cmpeq_epi8(here, load(s + i + 2)));
@@ -920,11 +890,16 @@ bool may_have_stretch(std::string_view text) {
   }
 #endif
   for (; i + 2 < size; ++i) {
-    if (s[i] == s[i + 1] && s[i] == s[i + 2] && in_range(s[i], 'a', 'z') != 0) return true;
+    if (text[i] == text[i + 1] && text[i] == text[i + 2] && is_lower(text[i])) return true;
   }
   return false;
 }
 
+// Squeezes runs of three or more identical letters to two: "doooood" ->
+// "dood". Two, not one, because Dutch and English spell with double letters
+// ("dood", "kill"); a stretched word then meets its dictionary form. Dutch
+// "zeeën" folds to "zeeen" and squeezes to "zeen", identically in terms and
+// texts, so matching is unaffected.
 void squeeze_repeats(NormalizedText& t) {
   const std::string& s = t.text;
   const std::size_t size = s.size();
