@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config libssl-dev
   librdkafka-dev libboost-dev libsimdjson-dev libhyperscan-dev
   prometheus-cpp-dev libutf8proc-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev kcat
@@ -14,6 +14,8 @@ PACKAGES=(
   chromium chromium-driver
   # Benchmarks (bench/run): the peers measured beside wachtpost.
   libre2-dev libpcre2-dev python3-confluent-kafka
+  # Hardening: libFuzzer targets (tests/fuzz) are built with Debian's clang.
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -27,15 +27,50 @@ void add_pattern_flags(CLI::App& command, PatternSetLocation& location) {
       ->check(CLI::ExistingFile);
 }
 
-void add_serve_flags(CLI::App& command, ServeOptions& serve) {
+CLI::Range range_of(const ConfigRange& range) {
+  return CLI::Range(range.min, range.max);
+}
+
+// `from` names where a flag's default comes from: the run config for `run`.
+void add_serve_flags(CLI::App& command, ServeOptions& serve, const std::string& from) {
   command
       .add_option("--http-addr", serve.http_addr,
-                  "Desk, alert feed (SSE) and probes, host:port; empty: none (binds loopback unless told otherwise)")
+                  "Desk, alert feed (SSE), admin routes and probes, host:port; empty: none (loopback unless told "
+                  "otherwise: 0.0.0.0 or [::] for every interface)")
       ->capture_default_str();
-  command.add_option("--metrics-addr", serve.metrics_addr, "Prometheus /metrics, host:port; empty: none")
+  command
+      .add_option("--metrics-addr", serve.metrics_addr,
+                  "Prometheus /metrics, host:port; empty: none (loopback unless told otherwise)")
       ->capture_default_str();
   command.add_option("--tokens", serve.tokens_file, "Desk tokens, lines name:token (the feed needs one)")
       ->check(CLI::ExistingFile);
+  const DeskConfig defaults;
+  DeskFlags& desk = serve.desk;
+  command
+      .add_option("--desk-max-connections", desk.max_connections,
+                  "Open desk connections at most, feeds included; one more is closed unanswered (default: " + from +
+                      std::to_string(defaults.max_connections) + ")")
+      ->check(range_of(kDeskMaxConnectionsRange));
+  command
+      .add_option("--desk-idle-timeout", desk.idle_timeout_seconds,
+                  "Seconds a desk connection has to send a request (or a TLS handshake) and to take an answer; a "
+                  "feed that reads stays open (default: " +
+                      from + std::to_string(defaults.idle_timeout_seconds) + ")")
+      ->check(range_of(kDeskIdleTimeoutRange));
+  command
+      .add_option("--desk-max-header-bytes", desk.max_header_bytes,
+                  "Request line and headers at most; more is answered 431 (default: " + from +
+                      std::to_string(defaults.max_header_bytes) + ")")
+      ->check(range_of(kDeskMaxHeaderBytesRange));
+  command
+      .add_option("--desk-max-body-bytes", desk.max_body_bytes,
+                  "Request body at most; more is answered 413 (default: " + from +
+                      std::to_string(defaults.max_body_bytes) + ")")
+      ->check(range_of(kDeskMaxBodyBytesRange));
+  command.add_option("--desk-tls-cert", desk.tls_cert,
+                     "PEM certificate (chain) of the desk; with --desk-tls-key the desk speaks HTTPS only (TLS 1.2+)");
+  command.add_option("--desk-tls-key", desk.tls_key,
+                     "Unencrypted PEM private key of --desk-tls-cert (keep it readable by wachtpost only)");
 }
 
 constexpr const char* kReloadPolicyHelp =
@@ -187,7 +222,7 @@ int run_cli(int argc, char** argv) {
                           "(default: $WACHTPOST_INSTANCE, else the host name)");
   run_command->add_flag("--exit-at-eof", run.exit_at_eof,
                         "Stop cleanly once every assigned partition is at its end (tests, benchmarks)");
-  add_serve_flags(*run_command, run.serve);
+  add_serve_flags(*run_command, run.serve, "the config file's desk section, else ");
   add_reload_flags(*run_command, run.reload_policy, run.audit_log, run.watch_seconds);
   run_command
       ->add_option("--gate-corpus", run.gate_corpus,
@@ -216,7 +251,7 @@ int run_cli(int argc, char** argv) {
   demo_command->add_option("--watch-patterns", demo.watch_seconds, kWatchHelp)
       ->capture_default_str()
       ->check(CLI::Range(0U, 86400U));
-  add_serve_flags(*demo_command, demo.serve);
+  add_serve_flags(*demo_command, demo.serve, "");
 
   TopicsApplyOptions topics_apply;
   auto* topics_command = app.add_subcommand("topics", "Kafka topics of topics/topics.yaml on a real cluster");

@@ -109,6 +109,15 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
     return kExitConfigError;
   }
 
+  DeskConfig desk;
+  options.serve.desk.apply_to(desk);
+  try {
+    validate_desk_config(desk);
+  } catch (const ConfigError& e) {
+    err << "wachtpost demo: " << e.what() << '\n';
+    return kExitConfigError;
+  }
+
   StreamOptions stream;
   const PatternSetLocation location{options.patterns_dir, options.protected_file, demo_registry()};
   ReloadOptions reload = reload_options(location, {});
@@ -135,7 +144,7 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err) {
 
   std::unique_ptr<Serving> serving;
   try {
-    serving = std::make_unique<Serving>(options.serve, *stream.pattern_set);
+    serving = std::make_unique<Serving>(options.serve, desk, *stream.pattern_set);
   } catch (const std::exception& e) {
     err << "wachtpost demo: " << e.what() << '\n';
     return kExitConfigError;

@@ -65,6 +65,15 @@ std::string default_instance() {
 
 }  // namespace
 
+void DeskFlags::apply_to(DeskConfig& desk) const {
+  if (max_connections) desk.max_connections = *max_connections;
+  if (idle_timeout_seconds) desk.idle_timeout_seconds = *idle_timeout_seconds;
+  if (max_header_bytes) desk.max_header_bytes = *max_header_bytes;
+  if (max_body_bytes) desk.max_body_bytes = *max_body_bytes;
+  if (tls_cert) desk.tls_cert = *tls_cert;
+  if (tls_key) desk.tls_key = *tls_key;
+}
+
 std::string describe_source(const std::string& patterns_dir, const std::string& protected_file) {
   return (patterns_dir.empty() ? std::string("the embedded set") : patterns_dir) +
          (protected_file.empty() ? std::string() : " with " + protected_file);
@@ -86,6 +95,7 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
     if (options.audit_log) config.reload.audit_log = *options.audit_log;
     if (options.watch_seconds) config.reload.watch_seconds = *options.watch_seconds;
     config.reload.corpus.insert(config.reload.corpus.end(), options.gate_corpus.begin(), options.gate_corpus.end());
+    options.serve.desk.apply_to(config.desk);
     validate_run_config(config);
     stream.pattern_set = load_pattern_set({config.patterns_dir, config.protected_file, {}});
     stream.pseudonymizer = load_author_pseudonymizer(config.pseudonym_key_file, config.pseudonym_rotation_hours);
@@ -111,7 +121,7 @@ int run_stream(const RunOptions& options, std::ostream& /*out*/, std::ostream& e
   // After the signals are blocked: the metrics and desk threads must not take SIGTERM.
   std::unique_ptr<Serving> serving;
   try {
-    serving = std::make_unique<Serving>(options.serve, *stream.pattern_set);
+    serving = std::make_unique<Serving>(options.serve, stream.config.desk, *stream.pattern_set);
   } catch (const std::exception& e) {
     err << "wachtpost run: " << e.what() << '\n';
     return kExitConfigError;

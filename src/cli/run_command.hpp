@@ -8,13 +8,30 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/run_config.hpp"
+
 namespace wachtpost {
 
-// The desk and the dashboards, for `run` and `demo`.
+// The --desk-* flags: over the run config's `desk` section (`demo`: over
+// DeskConfig's defaults).
+struct DeskFlags {
+  std::optional<std::size_t> max_connections;
+  std::optional<unsigned> idle_timeout_seconds;
+  std::optional<std::size_t> max_header_bytes;
+  std::optional<std::size_t> max_body_bytes;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+
+  void apply_to(DeskConfig& desk) const;
+};
+
+// The desk and the dashboards, for `run` and `demo`. Both listen on loopback
+// unless an address says otherwise.
 struct ServeOptions {
   std::string http_addr = "127.0.0.1:8080";     // empty: no desk
   std::string metrics_addr = "127.0.0.1:9464";  // empty: no metrics
-  std::string tokens_file;                      // empty: the feed refuses everyone
+  std::string tokens_file{};                    // empty: the feed refuses everyone
+  DeskFlags desk{};
 };
 
 // `wachtpost run`: the config file, then these flags on top of it.

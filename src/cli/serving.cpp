@@ -9,7 +9,7 @@
 
 namespace wachtpost {
 
-Serving::Serving(const ServeOptions& options, const PatternSet& set)
+Serving::Serving(const ServeOptions& options, const DeskConfig& desk, const PatternSet& set)
     : metrics_(std::make_shared<PipelineMetrics>()),
       feed_(std::make_shared<AlertFeed>()),
       ready_(std::make_shared<std::atomic<bool>>(false)) {
@@ -19,13 +19,20 @@ Serving::Serving(const ServeOptions& options, const PatternSet& set)
     // Checked here: civetweb would take "garbage" for a port and fail later.
     const auto [host, port] = split_host_port(options.metrics_addr);
     try {
-      exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+      // civetweb's options, its bounds spelled out: two threads, 16 KB of
+      // request, 10 s to send it.
+      exposer_ = std::make_unique<prometheus::Exposer>(
+          std::vector<std::string>{"listening_ports", options.metrics_addr, "num_threads", "2", "max_request_size",
+                                   "16384", "request_timeout_ms", "10000"});
     } catch (const std::exception& e) {
       throw std::runtime_error("--metrics-addr " + options.metrics_addr + ": " + e.what());
     }
     exposer_->RegisterCollectable(metrics_->registry());
     const auto ports = exposer_->GetListeningPorts();
     spdlog::info("metrics at http://{}:{}/metrics", host, ports.empty() ? port : ports.front());
+    if (!is_loopback_host(host)) {
+      spdlog::info("metrics listen beyond loopback ({}): anyone who reaches that address reads them", host);
+    }
   }
   if (!options.http_addr.empty()) {
     auto tokens = std::make_shared<BearerTokens>();
@@ -36,10 +43,28 @@ Serving::Serving(const ServeOptions& options, const PatternSet& set)
       spdlog::info("desk tokens: {} names from {}", tokens->size(), options.tokens_file);
     }
     auto ready = ready_;
-    desk_ = std::make_unique<DeskServer>(DeskServerOptions{.address = options.http_addr}, feed_, std::move(tokens),
-                                         metrics_, [ready] { return ready->load(); });
+    desk_ =
+        std::make_unique<DeskServer>(DeskServerOptions{.address = options.http_addr,
+                                                       .max_connections = desk.max_connections,
+                                                       .idle_timeout = std::chrono::seconds(desk.idle_timeout_seconds),
+                                                       .max_header_bytes = desk.max_header_bytes,
+                                                       .max_body_bytes = desk.max_body_bytes,
+                                                       .tls_cert_file = desk.tls_cert,
+                                                       .tls_key_file = desk.tls_key},
+                                     feed_, std::move(tokens), metrics_, [ready] { return ready->load(); });
     const auto [host, port] = split_host_port(options.http_addr);
-    spdlog::info("desk at http://{}:{}/", host, desk_->port());
+    const bool tls = desk_->tls();
+    spdlog::info("desk at {}://{}:{}/ ({} connections, {} s idle, {} B of headers and {} B of body at most)",
+                 tls ? "https" : "http", host.find(':') == std::string::npos ? host : "[" + host + "]", desk_->port(),
+                 desk.max_connections, desk.idle_timeout_seconds, desk.max_header_bytes, desk.max_body_bytes);
+    if (!tls && !is_loopback_host(host)) {
+      spdlog::warn(
+          "the desk listens beyond loopback ({}) without TLS: tokens and alerts cross the network in clear text; "
+          "give --desk-tls-cert and --desk-tls-key (or put a TLS proxy in front)",
+          host);
+    }
+  } else if (!desk.tls_cert.empty()) {
+    spdlog::warn("no desk (--http-addr is empty): its TLS certificate and key are not used");
   }
 }
 

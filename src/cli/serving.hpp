@@ -1,6 +1,7 @@
 #pragma once
 // What `run` and `demo` serve beside the stream: Prometheus metrics on
-// --metrics-addr and the desk on --http-addr (tokens from --tokens).
+// --metrics-addr and the desk on --http-addr (tokens from --tokens; limits
+// and TLS from the run config's `desk` and the --desk-* flags).
 
 #include <atomic>
 #include <memory>
@@ -30,8 +31,9 @@ ReloadOptions reload_options(const PatternSetLocation& location, ReloadConfig ga
 class Serving {
  public:
   // Binds both addresses at once; throws std::runtime_error naming the flag
-  // and address (or the tokens file and line) when it cannot.
-  Serving(const ServeOptions& options, const PatternSet& set);
+  // and address (or the tokens file and line, or the certificate or key file)
+  // when it cannot. Warns when the desk listens beyond loopback without TLS.
+  Serving(const ServeOptions& options, const DeskConfig& desk, const PatternSet& set);
   ~Serving();
   Serving(const Serving&) = delete;
   Serving& operator=(const Serving&) = delete;

@@ -2,15 +2,28 @@
 
 #include <spdlog/spdlog.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <simdjson.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
+#include <type_traits>
 
 #include "alert/json_writer.hpp"
 #include "ingest/rfc3339.hpp"
@@ -43,6 +56,107 @@ std::int64_t now_unix_ms() {
       .count();
 }
 
+// "sha256:" and lowercase hex, as PatternSet::hash() writes it. Anything else
+// is refused before it reaches a log or the audit trail.
+bool looks_like_set_hash(std::string_view text) {
+  constexpr std::string_view kPrefix = "sha256:";
+  if (!text.starts_with(kPrefix) || text.size() == kPrefix.size() || text.size() > kPrefix.size() + 64) return false;
+  text.remove_prefix(kPrefix.size());
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+
+std::string read_pem_file(const std::string& path, std::string_view what) {
+  const auto fail = [&](const std::string& why) {
+    return std::runtime_error(std::string(what) + " '" + path + "': " + why);
+  };
+  if (path.empty()) throw std::runtime_error(std::string(what) + ": no file given");
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) throw fail("is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw fail("cannot be read: " + std::error_code(errno, std::generic_category()).message());
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) throw fail("cannot be read");
+  return content.str();
+}
+
+// OpenSSL's reason for the last failure, and its error queue emptied.
+std::string openssl_reason() {
+  const unsigned long code = ERR_peek_last_error();
+  const char* text = code == 0 ? nullptr : ERR_reason_error_string(code);
+  ERR_clear_error();
+  return text == nullptr ? std::string("unknown reason") : std::string(text);
+}
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+
+// A server context for `cert_file` and `key_file`: TLS 1.2 or later, no
+// renegotiation. Throws std::runtime_error naming the file at fault.
+std::unique_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    throw std::runtime_error("desk TLS: a certificate needs its key and a key its certificate (give both or neither)");
+  }
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    throw std::runtime_error("desk TLS: cannot require TLS 1.2: " + openssl_reason());
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+  const std::string cert = read_pem_file(cert_file, "desk TLS certificate");
+  if (cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    throw std::runtime_error("desk TLS certificate '" + cert_file +
+                             "': holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
+  beast::error_code ec;
+  context->use_certificate_chain(asio::buffer(cert), ec);
+  if (ec) {
+    ERR_clear_error();
+    throw std::runtime_error("desk TLS certificate '" + cert_file + "': not a valid PEM certificate (" + ec.message() +
+                             ")");
+  }
+  const std::string key = read_pem_file(key_file, "desk TLS key");
+  if (key.find("PRIVATE KEY-----") == std::string::npos) {
+    throw std::runtime_error("desk TLS key '" + key_file + "': holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+  }
+  if (key.find("ENCRYPTED") != std::string::npos) {
+    throw std::runtime_error("desk TLS key '" + key_file +
+                             "': is encrypted; give the key unencrypted and readable by wachtpost only");
+  }
+  // Parsed here with a callback that gives no passphrase: a key that needs
+  // one fails at once instead of prompting on a terminal nobody watches.
+  const std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
+  pem_password_cb* const no_passphrase = [](char*, int, int, void*) { return -1; };
+  const std::unique_ptr<EVP_PKEY, KeyFree> pkey(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
+  if (!pkey) {
+    throw std::runtime_error("desk TLS key '" + key_file + "': not a valid PEM private key (" + openssl_reason() + ")");
+  }
+  if (SSL_CTX_use_PrivateKey(native, pkey.get()) != 1 || SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("desk TLS key '" + key_file + "': does not belong to the certificate in '" + cert_file +
+                             "' (" + openssl_reason() + ")");
+  }
+  if (X509* leaf = SSL_CTX_get0_certificate(native); leaf != nullptr) {
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
+      spdlog::warn("desk TLS certificate '{}' has expired: browsers will refuse the desk", cert_file);
+    } else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
+      spdlog::warn("desk TLS certificate '{}' is not valid yet", cert_file);
+    }
+  }
+  ERR_clear_error();
+  return context;
+}
+
 }  // namespace
 
 std::pair<std::string, unsigned short> split_host_port(const std::string& address) {
@@ -60,8 +174,25 @@ std::pair<std::string, unsigned short> split_host_port(const std::string& addres
   return {host, static_cast<unsigned short>(port)};
 }
 
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(host, ec);
+  return !ec && ip.is_loopback();
+}
+
 namespace {
-class Session;
+
+// An open connection, plain or TLS, as the server sees it on shutdown.
+class Connection {
+ public:
+  Connection() = default;
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  virtual void close() = 0;
+};
+
 }  // namespace
 
 struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
@@ -71,55 +202,99 @@ struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
   std::shared_ptr<PipelineMetrics> metrics;
   std::function<bool()> ready;
   std::atomic<std::shared_ptr<AdminActions>> admin;
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_pause{io};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> feeds{0};
   std::thread thread;
   // Open connections (touched on the server's thread only), closed on shutdown
   // so their pending handlers finish and release this state.
-  std::vector<std::weak_ptr<Session>> sessions;
+  std::vector<std::weak_ptr<Connection>> sessions;
+  bool refusing = false;  // at max_connections: said once in the log
 
   void accept();
+  void admit(tcp::socket socket);
   void shut_down();
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// How long a connection that is done (an error answered, a request without
+// keep-alive) may still send before it is closed: what it sent after its
+// request is read and dropped, so the close does not reset the connection
+// before the client read the answer.
+constexpr std::chrono::seconds kLinger{2};
+
+template <typename Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
   Session(tcp::socket socket, std::shared_ptr<DeskServer::State> state)
-      : stream_(std::move(socket)), state_(std::move(state)), timer_(stream_.get_executor()) {}
-  ~Session() {
+      : stream_(open(std::move(socket), *state)), state_(std::move(state)), timer_(stream_.get_executor()) {}
+  ~Session() override {
     --state_->connections;
     if (streaming_) {
       const auto left = --state_->feeds;
       if (state_->metrics) state_->metrics->set_desk_clients(left);
     }
   }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
-  void start() { read(); }
+  void start() {
+    if constexpr (kTls) {
+      transport().expires_after(state_->options.idle_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return;  // not TLS (a plain HTTP request, say), an old version or too slow: closed unanswered
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
 
-  void close() {
+  void close() override {
     timer_.cancel();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    transport().socket().close(ignored);
   }
 
  private:
+  static Stream open(tcp::socket socket, DeskServer::State& state) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *state.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& transport() { return beast::get_lowest_layer(stream_); }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(state_->options.max_body_bytes);
-    stream_.expires_after(state_->options.idle_timeout);
+    // One deadline for the idle time before a request and the whole request:
+    // a client that sends a byte now and then is cut off all the same.
+    transport().expires_after(state_->options.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::header_limit || ec == http::error::body_limit) {
-      respond(http::status::payload_too_large, "text/plain", "request too large\n", false);
+    if (ec == http::error::header_limit) {
+      respond(http::status::request_header_fields_too_large, "text/plain", "request headers too large\n", false);
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      respond(http::status::payload_too_large, "text/plain", "request body too large\n", false);
       return;
     }
     if (ec) return;  // closed, timed out or malformed: nothing to answer
@@ -133,6 +308,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response->set(http::field::content_type, beast::string_view(type.data(), type.size()));
     response->set(http::field::cache_control, "no-store");
     response->set("X-Content-Type-Options", "nosniff");
+    if constexpr (kTls) response->set(http::field::strict_transport_security, "max-age=31536000");
     if (!extra_header.empty()) {
       response->set(beast::string_view(extra_header.data(), extra_header.size()),
                     beast::string_view(extra_value.data(), extra_value.size()));
@@ -140,16 +316,37 @@ class Session : public std::enable_shared_from_this<Session> {
     response->keep_alive(keep_alive);
     response->body() = std::move(body);
     response->prepare_payload();
+    transport().expires_after(state_->options.idle_timeout);
     http::async_write(stream_, *response,
-                      [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
                         if (ec) return;
                         if (keep_alive) {
                           self->read();
                         } else {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          self->finish();
                         }
                       });
+  }
+
+  // The last answer is out: say so, drop what the client still sends for a
+  // moment, then the connection closes when the session goes.
+  void finish() {
+    transport().expires_after(kLinger);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
+  }
+
+  void drain() {
+    buffer_.clear();
+    transport().async_read_some(buffer_.prepare(4096),
+                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                  if (!ec) self->drain();
+                                });
   }
 
   std::optional<TokenHolder> holder(const http::request<http::string_body>& request) {
@@ -193,7 +390,9 @@ class Session : public std::enable_shared_from_this<Session> {
       reply = admin->withdraw(caller->name);
     } else {
       const auto hash = json_string_field(request.body(), "hash");
-      if (!hash || hash->empty()) return reply_json(400, R"({"error":"body must be {\"hash\": \"...\"}"})", keep_alive);
+      if (!hash || !looks_like_set_hash(*hash)) {
+        return reply_json(400, R"({"error":"body must be {\"hash\": \"sha256:...\"}"})", keep_alive);
+      }
       reply = admin->approve(caller->name, *hash);
     }
     reply_json(reply.status, std::move(reply.json), keep_alive);
@@ -266,7 +465,6 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto now = ++state_->feeds;
     if (state_->metrics) state_->metrics->set_desk_clients(now);
     last_id_ = last;
-    stream_.expires_never();
     pending_ =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n"
         "X-Accel-Buffering: no\r\n\r\nretry: 1000\n\n";
@@ -274,17 +472,22 @@ class Session : public std::enable_shared_from_this<Session> {
     write_pending();
   }
 
+  // Between writes a feed has no deadline (heartbeats keep it alive); a
+  // desk that stops reading for the idle timeout is dropped.
   void write_pending() {
-    asio::async_write(stream_, asio::buffer(pending_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return;  // the desk went away
-      self->pending_.clear();
-      self->wait_for_events();
-    });
+    transport().expires_after(state_->options.idle_timeout);
+    asio::async_write(stream_, asio::buffer(pending_),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return;  // the desk went away
+                        self->transport().expires_never();
+                        self->pending_.clear();
+                        self->wait_for_events();
+                      });
   }
 
   void wait_for_events() {
     timer_.expires_after(state_->options.feed_poll);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || !self->state_->acceptor.is_open()) return;
       bool missed = false;
       for (const auto& event : self->state_->feed->since(self->last_id_, &missed)) {
@@ -301,7 +504,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<DeskServer::State> state_;
@@ -317,20 +520,43 @@ class Session : public std::enable_shared_from_this<Session> {
 void DeskServer::State::accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (!self->acceptor.is_open()) return;
-    if (!ec) {
-      if (++self->connections > self->options.max_connections) {
-        --self->connections;
-        beast::error_code ignored;
-        socket.close(ignored);  // over the limit: refused at the door
-      } else {
-        auto session = std::make_shared<Session>(std::move(socket), self);
-        std::erase_if(self->sessions, [](const std::weak_ptr<Session>& s) { return s.expired(); });
-        self->sessions.push_back(session);
-        session->start();
-      }
+    if (ec) {
+      // Out of file descriptors, say: wait a little instead of spinning.
+      self->accept_pause.expires_after(std::chrono::milliseconds(100));
+      self->accept_pause.async_wait([self](beast::error_code wait_ec) {
+        if (!wait_ec) self->accept();
+      });
+      return;
     }
+    self->admit(std::move(socket));
     self->accept();
   });
+}
+
+void DeskServer::State::admit(tcp::socket socket) {
+  std::erase_if(sessions, [](const std::weak_ptr<Connection>& s) { return s.expired(); });
+  if (connections.load() >= options.max_connections) {
+    if (!refusing) {
+      spdlog::warn("desk: {} connections open, the limit; new ones are closed unanswered until some end",
+                   options.max_connections);
+      refusing = true;
+    }
+    beast::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);  // over the limit: refused at the door
+    return;
+  }
+  refusing = false;
+  ++connections;
+  if (tls) {
+    auto session = std::make_shared<Session<TlsStream>>(std::move(socket), shared_from_this());
+    sessions.push_back(session);
+    session->start();
+  } else {
+    auto session = std::make_shared<Session<PlainStream>>(std::move(socket), shared_from_this());
+    sessions.push_back(session);
+    session->start();
+  }
 }
 
 DeskServer::DeskServer(DeskServerOptions options, std::shared_ptr<AlertFeed> feed,
@@ -342,6 +568,16 @@ DeskServer::DeskServer(DeskServerOptions options, std::shared_ptr<AlertFeed> fee
   state_->tokens = std::move(tokens);
   state_->metrics = std::move(metrics);
   state_->ready = std::move(ready);
+  const DeskServerOptions& checked = state_->options;
+  if (checked.max_connections == 0) throw std::runtime_error("desk: max_connections must be at least 1");
+  if (checked.idle_timeout.count() <= 0) throw std::runtime_error("desk: the idle timeout must be at least 1 s");
+  if (checked.max_header_bytes < 256 || checked.max_header_bytes > std::uint32_t{0xFFFFFFFF}) {
+    throw std::runtime_error("desk: max_header_bytes must be from 256 to 4294967295");
+  }
+  if (checked.max_body_bytes == 0) throw std::runtime_error("desk: max_body_bytes must be at least 1");
+  if (!checked.tls_cert_file.empty() || !checked.tls_key_file.empty()) {
+    state_->tls = make_tls_context(checked.tls_cert_file, checked.tls_key_file);
+  }
   const auto [host, port] = split_host_port(state_->options.address);
   beast::error_code ec;
   const auto ip = asio::ip::make_address(host, ec);
@@ -359,6 +595,7 @@ DeskServer::DeskServer(DeskServerOptions options, std::shared_ptr<AlertFeed> fee
 void DeskServer::State::shut_down() {
   beast::error_code ignored;
   acceptor.close(ignored);
+  accept_pause.cancel();
   for (const auto& weak : sessions) {
     if (auto session = weak.lock()) session->close();
   }
@@ -379,6 +616,10 @@ void DeskServer::set_admin(std::shared_ptr<AdminActions> admin) {
 
 unsigned short DeskServer::port() const {
   return state_->acceptor.local_endpoint().port();
+}
+
+bool DeskServer::tls() const {
+  return state_->tls != nullptr;
 }
 
 }  // namespace wachtpost

@@ -32,11 +32,7 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------
 // Limits and managed properties
 
-struct Limit {
-  std::string_view key;  // as written in the file
-  std::uint64_t min;
-  std::uint64_t max;
-};
+using Limit = ConfigRange;
 
 constexpr Limit kWorkersLimit{"workers", 0, 1024};
 constexpr Limit kBatchMessagesLimit{"batch.max_messages", 1, 1'000'000};
@@ -480,6 +476,21 @@ void check_passthrough(const RunConfig& config, const Places& places, Problems& 
   }
 }
 
+// `complete`: flags have been applied, so a certificate without its key (or
+// the other way round) is final.
+void check_desk(const DeskConfig& desk, const Places& places, bool complete, Problems& problems) {
+  check_limit(kDeskMaxConnectionsRange, desk.max_connections, places, problems);
+  check_limit(kDeskIdleTimeoutRange, desk.idle_timeout_seconds, places, problems);
+  check_limit(kDeskMaxHeaderBytesRange, desk.max_header_bytes, places, problems);
+  check_limit(kDeskMaxBodyBytesRange, desk.max_body_bytes, places, problems);
+  if (!complete || desk.tls_cert.empty() == desk.tls_key.empty()) return;
+  const std::string_view given = desk.tls_cert.empty() ? "desk.tls_key" : "desk.tls_cert";
+  const std::string_view missing = desk.tls_cert.empty() ? "desk.tls_cert" : "desk.tls_key";
+  problems.add(places.at(given), std::string(given) + " is set but " + std::string(missing) +
+                                     " is not: the desk's certificate and key go together (--desk-tls-cert, "
+                                     "--desk-tls-key)");
+}
+
 void check_config(const RunConfig& config, const Places& places, bool require_brokers, Problems& problems) {
   if (require_brokers && trim(config.brokers).empty()) {
     problems.add(places.at("brokers"),
@@ -501,6 +512,7 @@ void check_config(const RunConfig& config, const Places& places, bool require_br
   check_limit(kWatchLimit, config.reload.watch_seconds, places, problems);
   check_fraction(kMinRecallKey, config.reload.min_recall, places, problems);
   check_fraction(kMaxFalseAlertsKey, config.reload.max_false_alerts, places, problems);
+  check_desk(config.desk, places, /*complete=*/require_brokers, problems);
   check_passthrough(config, places, problems);
 }
 
@@ -523,7 +535,7 @@ bool is_yaml_false(const YAML::Node& node) {
   return text == "false" || text == "False" || text == "FALSE";
 }
 
-constexpr std::array<std::string_view, 17> kTopLevelKeys{
+constexpr std::array<std::string_view, 18> kTopLevelKeys{
     "brokers",
     "topics",
     "group",
@@ -538,6 +550,7 @@ constexpr std::array<std::string_view, 17> kTopLevelKeys{
     "exit_at_eof",
     "pseudonym",
     "reload",
+    "desk",
     "kafka",
     "consumer",
     "producer",
@@ -545,6 +558,8 @@ constexpr std::array<std::string_view, 17> kTopLevelKeys{
 constexpr std::array<std::string_view, 4> kTopicKeys{"input", "alerts", "dead_letters", "shadow_alerts"};
 constexpr std::array<std::string_view, 3> kBatchKeys{"max_messages", "max_ms", "linger_ms"};
 constexpr std::array<std::string_view, 2> kPseudonymKeys{"key_file", "rotation_hours"};
+constexpr std::array<std::string_view, 6> kDeskKeys{
+    "max_connections", "idle_timeout_seconds", "max_header_bytes", "max_body_bytes", "tls_cert", "tls_key"};
 constexpr std::array<std::string_view, 6> kReloadKeys{"policy", "audit_log",  "watch_seconds",
                                                       "corpus", "min_recall", "max_false_alerts"};
 
@@ -700,6 +715,7 @@ class ConfigReader {
   void read_batch(const YAML::Node& value, const SourceLocation& at, RunConfig& config);
   void read_pseudonym(const YAML::Node& value, const SourceLocation& at, RunConfig& config);
   void read_reload(const YAML::Node& value, const SourceLocation& at, ReloadConfig& reload);
+  void read_desk(const YAML::Node& value, const SourceLocation& at, DeskConfig& desk);
   void read_policy(const YAML::Node& value, const SourceLocation& at, ReloadPolicy& out);
   void read_corpus(const YAML::Node& value, const SourceLocation& at, std::vector<std::string>& out);
 
@@ -818,6 +834,32 @@ void ConfigReader::read_reload(const YAML::Node& value, const SourceLocation& at
   });
 }
 
+void ConfigReader::read_desk(const YAML::Node& value, const SourceLocation& at, DeskConfig& desk) {
+  if (!expect_map(value, at, "desk",
+                  "max_connections, idle_timeout_seconds, max_header_bytes, max_body_bytes, tls_cert, tls_key")) {
+    return;
+  }
+  for_each_entry(value, "desk: ", [&](const std::string& key, const SourceLocation& key_at, const YAML::Node& item) {
+    places_.keys["desk." + key] = key_at;
+    if (item.IsNull()) return;
+    if (key == "max_connections") {
+      read_number(item, key_at, kDeskMaxConnectionsRange, desk.max_connections);
+    } else if (key == "idle_timeout_seconds") {
+      read_number(item, key_at, kDeskIdleTimeoutRange, desk.idle_timeout_seconds);
+    } else if (key == "max_header_bytes") {
+      read_number(item, key_at, kDeskMaxHeaderBytesRange, desk.max_header_bytes);
+    } else if (key == "max_body_bytes") {
+      read_number(item, key_at, kDeskMaxBodyBytesRange, desk.max_body_bytes);
+    } else if (key == "tls_cert") {
+      read_path(item, key_at, "desk.tls_cert", desk.tls_cert);
+    } else if (key == "tls_key") {
+      read_path(item, key_at, "desk.tls_key", desk.tls_key);
+    } else {
+      unknown_key(key, key_at, "desk: ", kDeskKeys);
+    }
+  });
+}
+
 void ConfigReader::read_policy(const YAML::Node& value, const SourceLocation& at, ReloadPolicy& out) {
   std::string text;
   read_string(value, at, "reload.policy", text);  // reports a list or mapping
@@ -914,6 +956,8 @@ void ConfigReader::read(const YAML::Node& root, RunConfig& config) {
       read_pseudonym(value, at, config);
     } else if (key == "reload") {
       read_reload(value, at, config.reload);
+    } else if (key == "desk") {
+      read_desk(value, at, config.desk);
     } else if (key == "kafka") {
       read_properties(value, at, key, config.kafka, places_.kafka);
     } else if (key == "consumer") {
@@ -984,6 +1028,13 @@ void validate_run_config(const RunConfig& config) {
   const Places nowhere;
   Problems problems;
   check_config(config, nowhere, /*require_brokers=*/true, problems);
+  problems.throw_if_any();
+}
+
+void validate_desk_config(const DeskConfig& desk) {
+  const Places nowhere;
+  Problems problems;
+  check_desk(desk, nowhere, /*complete=*/true, problems);
   problems.throw_if_any();
 }
 

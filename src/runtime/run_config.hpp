@@ -45,6 +45,30 @@ struct ReloadConfig {
   double max_false_alerts = 0.05;   // share of harmless posts in `corpus` that alert
 };
 
+// A whole-number setting's key and bounds (docs/configuration.md); the flags
+// that set the same thing take the same bounds.
+struct ConfigRange {
+  std::string_view key;  // as written in the file
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+inline constexpr ConfigRange kDeskMaxConnectionsRange{"desk.max_connections", 1, 100'000};
+inline constexpr ConfigRange kDeskIdleTimeoutRange{"desk.idle_timeout_seconds", 1, 3'600};
+inline constexpr ConfigRange kDeskMaxHeaderBytesRange{"desk.max_header_bytes", 1'024, std::uint64_t{1} << 20};
+inline constexpr ConfigRange kDeskMaxBodyBytesRange{"desk.max_body_bytes", 1'024, std::uint64_t{1} << 20};
+
+// The desk's HTTP limits and TLS (docs/configuration.md, `desk`); `run` and
+// `demo` take the same as --desk-* flags.
+struct DeskConfig {
+  std::size_t max_connections = 256;   // feeds included; one more is closed unanswered
+  unsigned idle_timeout_seconds = 30;  // to send a request or take a response; a feed that reads stays open
+  std::size_t max_header_bytes = std::size_t{8} * 1024;  // more: 431
+  std::size_t max_body_bytes = std::size_t{16} * 1024;   // more: 413
+  std::string tls_cert{};  // PEM certificate (chain); with tls_key the desk speaks HTTPS only
+  std::string tls_key{};   // its PEM private key, not encrypted; both or neither
+};
+
 struct RunConfig {
   std::string brokers;  // bootstrap.servers; required (file or --brokers)
   std::string input_topic = "wachtpost.posts";
@@ -66,6 +90,7 @@ struct RunConfig {
   std::string pseudonym_key_file;
   unsigned pseudonym_rotation_hours = 24;
   ReloadConfig reload;
+  DeskConfig desk;
   KafkaProperties kafka;     // librdkafka properties for every client (security.protocol, sasl.*, ssl.*, ...)
   KafkaProperties consumer;  // consumer only
   KafkaProperties producer;  // producer only
@@ -79,11 +104,13 @@ struct ConfigError : std::runtime_error {
 
 // Reads a YAML file. Unknown keys, wrong types, out-of-range values: ConfigError
 // whose message starts "FILE:LINE: ". Relative paths (patterns, protected,
-// pseudonym.key_file, reload.audit_log, reload.corpus) resolve against the
-// file's folder; every reload.corpus file must exist already. The passthrough
-// properties are checked against librdkafka here already, so their errors carry
-// a line too; brokers may still be empty (a --brokers flag can supply them), so
-// call validate_run_config once flags have been applied.
+// pseudonym.key_file, reload.audit_log, reload.corpus, desk.tls_cert,
+// desk.tls_key) resolve against the file's folder; every reload.corpus file
+// must exist already. The passthrough properties are checked against
+// librdkafka here already, so their errors carry a line too; brokers may still
+// be empty (a --brokers flag can supply them), and so may one of
+// desk.tls_cert and desk.tls_key, so call validate_run_config once flags have
+// been applied.
 RunConfig load_run_config(const std::string& path);
 
 // Properties wachtpost sets itself (group.id, transactional.id, enable.auto.commit,
@@ -100,11 +127,17 @@ bool is_managed_kafka_property(std::string_view key);
 // a mere log line, so it is refused; integers must be plain decimal, since
 // librdkafka reads "1e3" as 1), and that no managed property is set. Also checks
 // brokers non-empty, topics distinct, non-empty and legal Kafka names (the
-// shadow topic may be empty: none), and the ranges of the numeric settings.
+// shadow topic may be empty: none), the ranges of the numeric settings, and
+// that desk.tls_cert and desk.tls_key come together.
 // Throws ConfigError naming the section, key and librdkafka's own message
 // ("No such configuration property", "Invalid value ..."). Values of secret
 // keys (password, secret, sasl.oauthbearer.config, ssl.key*) never appear in
 // messages.
 void validate_run_config(const RunConfig& config);
+
+// The `desk` checks of validate_run_config on their own (for `demo`, which
+// has no file): the ranges, and tls_cert and tls_key both or neither. The
+// files themselves are read when the desk starts.
+void validate_desk_config(const DeskConfig& desk);
 
 }  // namespace wachtpost

@@ -237,7 +237,7 @@ TEST_F(DeskTest, AcknowledgementIsAttributedToTheTokensNameAndCountedPerRule) {
 
 TEST_F(DeskTest, OversizedRequestsAreRefused) {
   const std::string big(20 * 1024, 'x');
-  EXPECT_EQ(http_request(port(), http::verb::get, "/healthz", {{"X-Padding", big}}).status, 413);
+  EXPECT_EQ(http_request(port(), http::verb::get, "/healthz", {{"X-Padding", big}}).status, 431);
   feed_->publish_alert("a1", "nl.kill", "{}");
   EXPECT_EQ(http_request(port(), http::verb::post, "/alerts/a1/ack", auth(), big).status, 413);
 }
