@@ -67,10 +67,17 @@ BearerTokens BearerTokens::parse(std::string_view content, std::string_view file
     if (token.size() < kMinTokenLength) {
       throw std::runtime_error(where + "token of '" + std::string(name) + "' is shorter than 16 characters");
     }
+    const auto digest = digest_of(token);
     for (const auto& entry : tokens.entries_) {
       if (entry.name == name) throw std::runtime_error(where + "name '" + std::string(name) + "' is listed twice");
+      // One token for two names would make every acknowledgement and admin
+      // action of either attributable to neither.
+      if (entry.digest == digest) {
+        throw std::runtime_error(where + "the token of '" + std::string(name) + "' is also the token of '" +
+                                 entry.name + "': every name needs a token of its own");
+      }
     }
-    tokens.entries_.push_back({std::string(name), role, digest_of(token)});
+    tokens.entries_.push_back({std::string(name), role, digest});
   }
   if (tokens.entries_.empty()) throw std::runtime_error(std::string(file_name) + ": no tokens");
   return tokens;

@@ -144,12 +144,19 @@ std::vector<std::pair<std::string, SourceLocation>> read_list(const YAML::Node& 
   return out;
 }
 
+// Also refuses a key written twice: yaml-cpp keeps both and map["key"] reads
+// the first, so a second `threat:` (or `rules:`) would be dropped silently.
 void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, const SourceLocation& where,
                 Diagnostics& diag, std::string_view what) {
+  std::map<std::string, int, std::less<>> seen;  // key -> line
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
+    const SourceLocation at = where_of(where.file, kv.first, where.line);
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      diag.add(where_of(where.file, kv.first, where.line), std::string(what) + ": unknown key '" + key + "'");
+      diag.add(at, std::string(what) + ": unknown key '" + key + "'");
+    } else if (const auto [first, inserted] = seen.emplace(key, at.line); !inserted) {
+      diag.add(at, std::string(what) + ": duplicate key '" + key + "' (first at line " + std::to_string(first->second) +
+                       ")");
     }
   }
 }
@@ -236,6 +243,7 @@ struct Builder {
   std::vector<std::string> problems;
   Diagnostics diag{problems};
   std::vector<std::string> notices;
+  std::vector<SourceLocation> expired;  // rules skipped as expired
   std::vector<ThreatRule> rules;
   std::vector<ProtectedTarget> targets;
   std::vector<ExclusionContext> exclusions;
@@ -628,6 +636,7 @@ void Builder::load_rule(const YAML::Node& node, std::string_view file, const std
 
   if (!rule.expires.empty() && !today.empty() && rule.expires < today) {
     notices.push_back(where.str() + ": rule '" + rule.id + "' expired on " + rule.expires + ", skipped");
+    expired.push_back(where);
     return;
   }
   const std::size_t index = rules.size();
@@ -990,7 +999,24 @@ std::shared_ptr<const PatternSet> build_pattern_set(const PatternSetInput& input
     }
   }
   if (builder.problems.empty() && builder.rules.empty()) {
-    builder.diag.add({"<pattern set>", 0}, "no rules");
+    // A set that can never alert. Name a place: the first expired rule, else
+    // the first file (line 1), with the files that were read.
+    if (!builder.expired.empty()) {
+      builder.diag.add(builder.expired.front(), "no rules: every rule of the set has expired (" +
+                                                    std::to_string(builder.expired.size()) + " skipped)");
+    } else {
+      std::string files;
+      for (const auto& source : input.rule_sources) {
+        if (files.size() > 200) {
+          files += ", ...";
+          break;
+        }
+        files += (files.empty() ? "" : ", ") + std::string(source.name);
+      }
+      const std::string first = input.rule_sources.empty() ? "<pattern set>" : std::string(input.rule_sources[0].name);
+      builder.diag.add({first, 1}, "no rules: none of the " + std::to_string(input.rule_sources.size()) +
+                                       " rule file(s) (" + files + ") defines one under 'rules:' or 'learned:'");
+    }
   }
   if (!builder.problems.empty()) throw PatternSetError(std::move(builder.problems));
   builder.check_expressions();

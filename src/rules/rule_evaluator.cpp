@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 namespace wachtpost {
 
@@ -25,21 +26,103 @@ std::uint32_t words_between(std::string_view text, std::uint32_t a_from, std::ui
   return words;
 }
 
-namespace {
-
-bool sentence_break_between(std::string_view text, std::uint32_t from, std::uint32_t to) {
-  for (std::uint32_t i = from; i < to && i < text.size(); ++i) {
-    if (text[i] == '.' || text[i] == '!' || text[i] == '?') return true;
-  }
-  return false;
+void WordIndex::Positions::reset(std::size_t size) {
+  bits_.assign(size / 64 + 1, 0);
+  counts_.resize(bits_.size());
+  total_ = 0;
 }
+
+void WordIndex::Positions::count() {
+  std::uint32_t total = 0;
+  for (std::size_t w = 0; w < bits_.size(); ++w) {
+    counts_[w] = total;
+    total += static_cast<std::uint32_t>(std::popcount(bits_[w]));
+  }
+  total_ = total;
+}
+
+std::uint32_t WordIndex::Positions::before(std::uint32_t at) const {
+  const std::uint64_t below = (std::uint64_t{1} << (at % 64)) - 1;
+  return counts_[at / 64] + static_cast<std::uint32_t>(std::popcount(bits_[at / 64] & below));
+}
+
+std::uint32_t WordIndex::Positions::nth(std::uint32_t n) const {
+  const auto word = static_cast<std::size_t>(std::upper_bound(counts_.begin(), counts_.end(), n) - counts_.begin()) - 1;
+  std::uint64_t bits = bits_[word];
+  for (std::uint32_t skip = n - counts_[word]; skip > 0; --skip) bits &= bits - 1;
+  return static_cast<std::uint32_t>(word * 64) + static_cast<std::uint32_t>(std::countr_zero(bits));
+}
+
+void WordIndex::build(std::string_view text) {
+  text_ = text;
+  const auto size = static_cast<std::uint32_t>(text.size());
+  word_starts_.reset(size);
+  sentence_marks_.reset(size);
+  clause_marks_.reset(size);
+  for (std::uint32_t i = 0; i < size; ++i) {
+    const char c = text[i];
+    if (c != ' ' && (i == 0 || text[i - 1] == ' ')) word_starts_.add(i);
+    if (c == '.' || c == '!' || c == '?') {
+      sentence_marks_.add(i);
+      clause_marks_.add(i);
+    } else if (c == ',' || c == ':' || c == ';') {
+      clause_marks_.add(i);
+    }
+  }
+  word_starts_.count();
+  sentence_marks_.count();
+  clause_marks_.count();
+}
+
+std::uint32_t WordIndex::in(const Positions& positions, std::uint32_t from, std::uint32_t to, std::uint32_t size) {
+  to = std::min(to, size);
+  return from >= to ? 0 : positions.before(to) - positions.before(from);
+}
+
+std::uint32_t WordIndex::words_in(std::uint32_t from, std::uint32_t to) const {
+  return in(word_starts_, from, to, static_cast<std::uint32_t>(text_.size()));
+}
+
+std::uint32_t WordIndex::words_between(std::uint32_t a_from, std::uint32_t a_to, std::uint32_t b_from,
+                                       std::uint32_t b_to) const {
+  if (a_to <= b_from) return words_in(a_to, b_from);
+  if (b_to <= a_from) return words_in(b_to, a_from);
+  return 0;  // overlapping
+}
+
+bool WordIndex::sentence_break_in(std::uint32_t from, std::uint32_t to) const {
+  return in(sentence_marks_, from, to, static_cast<std::uint32_t>(text_.size())) > 0;
+}
+
+bool WordIndex::clause_break_in(std::uint32_t from, std::uint32_t to) const {
+  return in(clause_marks_, from, to, static_cast<std::uint32_t>(text_.size())) > 0;
+}
+
+std::pair<std::uint32_t, std::uint32_t> WordIndex::around(std::uint32_t from, std::uint32_t to,
+                                                          std::uint32_t words) const {
+  // A word before [from, to) with at most `words` word starts between its end
+  // and `from` lies in a space-separated token starting at or after the
+  // (words + 1)-th start before `from`; one after it, in a token starting at
+  // or before the (words + 1)-th start from `to` on, which ends before the
+  // start after that.
+  const auto size = static_cast<std::uint32_t>(text_.size());
+  const std::uint32_t before = word_starts_.before(std::min(from, size));
+  const std::uint32_t after = word_starts_.before(std::min(to, size));
+  const std::uint32_t begin = before > words ? word_starts_.nth(before - words - 1) : 0;
+  const std::uint32_t end =
+      std::uint64_t{after} + words + 1 < word_starts_.total() ? word_starts_.nth(after + words + 1) : size;
+  return {begin, end};
+}
+
+namespace {
 
 // "Mevrouw de minister, ...", "@sannebakker ...", "Geachte Kamerleden.": a
 // post that opens by addressing a protected person or role speaks to them
 // throughout, so a threat later in it points at them however far it is.
-bool addresses_the_post(std::string_view text, const Hit& target) {
+bool addresses_the_post(const WordIndex& index, const Hit& target) {
   constexpr std::uint32_t kMaxWordsBefore = 3;
-  if (words_between(text, 0, 0, target.from, target.to) > kMaxWordsBefore) return false;
+  if (index.words_between(0, 0, target.from, target.to) > kMaxWordsBefore) return false;
+  const std::string_view text = index.text();
   if (target.from < text.size() && text[target.from] == '@') return true;
   const std::size_t after = target.to;
   return after < text.size() && (text[after] == ',' || text[after] == ':' || text[after] == '.' || text[after] == '!');
@@ -47,26 +130,25 @@ bool addresses_the_post(std::string_view text, const Hit& target) {
 
 // "shoot <target>": the target follows the threat words with at most
 // kObjectWords words between and no punctuation ("shoot, the judge said").
-bool is_object(std::string_view text, const Hit& threat, const Hit& target, ObjectTarget side) {
+bool is_object(const WordIndex& index, const Hit& threat, const Hit& target, ObjectTarget side) {
+  const std::string_view text = index.text();
   const bool after = side == ObjectTarget::kAfter;
   if (after ? target.from < threat.to : target.to > threat.from) return false;
   // "end the mayor's career": the object is the career, not the mayor.
   if (after && target.to < text.size() && text[target.to] == '\'') return false;
   const std::uint32_t from = after ? threat.to : target.to;
   const std::uint32_t to = after ? target.from : threat.from;
-  for (std::uint32_t i = from; i < to && i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '.' || c == '!' || c == '?' || c == ',' || c == ':' || c == ';') return false;
-  }
-  return words_between(text, threat.from, threat.to, target.from, target.to) <= kObjectWords;
+  if (index.clause_break_in(from, to)) return false;
+  return index.words_between(threat.from, threat.to, target.from, target.to) <= kObjectWords;
 }
 
 // "Jansen, je hebt ...", "Van Dam ik ga je ...": a name the post opens with
 // and then speaks to (a comma or colon, or straight into "ik", "je", "you")
 // is the person the post is for.
-bool speaks_to(std::string_view text, const Hit& name) {
+bool speaks_to(const WordIndex& index, const Hit& name) {
   constexpr std::uint32_t kMaxWordsBefore = 3;
-  if (words_between(text, 0, 0, name.from, name.to) > kMaxWordsBefore) return false;
+  if (index.words_between(0, 0, name.from, name.to) > kMaxWordsBefore) return false;
+  const std::string_view text = index.text();
   if (name.to < text.size() && (text[name.to] == ',' || text[name.to] == ':')) return true;
   if (name.to + 1 >= text.size() || text[name.to] != ' ') return false;
   std::size_t end = name.to + 1;
@@ -99,12 +181,13 @@ bool is_reference_byte(char c) {
   return is_word_byte(c) || c == '\'';
 }
 
-// Calls `visit(from, to)` for each word of the normalised text, apostrophes
-// kept ("z'n", "'m"); stops at the first that returns true.
+// Calls `visit(from, to)` for each word of the normalised text in [begin,
+// end) (which start and end at word boundaries), apostrophes kept ("z'n",
+// "'m"); stops at the first that returns true.
 template <typename Visit>
-bool any_word(std::string_view text, Visit visit) {
-  const auto size = static_cast<std::uint32_t>(text.size());
-  for (std::uint32_t i = 0; i < size;) {
+bool any_word(std::string_view text, std::uint32_t begin, std::uint32_t end_of_range, Visit visit) {
+  const auto size = std::min(static_cast<std::uint32_t>(text.size()), end_of_range);
+  for (std::uint32_t i = begin; i < size;) {
     if (!is_reference_byte(text[i])) {
       ++i;
       continue;
@@ -142,11 +225,12 @@ void RuleEvaluator::evaluate(const PatternSet& set, std::string_view normalized,
   }
   // The common case: no protected target, or nothing that could threaten one.
   if (targets_.empty() || (threats_.empty() && parts_.empty() && set.learned().empty())) return;
-  drop_unsupported_surnames(set, normalized, hits);
+  index_.build(normalized);
+  drop_unsupported_surnames(set, hits);
   if (targets_.empty()) return;
   out.hits.assign(hits.begin(), hits.end());
-  if (!parts_.empty()) join_sequences(set, normalized, out);
-  if (!threats_.empty()) evaluate_threats(set, normalized, post_lang, out);
+  if (!parts_.empty()) join_sequences(set, out);
+  if (!threats_.empty()) evaluate_threats(set, post_lang, out);
   if (!out.matches.empty()) {
     veto_written(set, normalized, post_lang, out);
   } else if (!set.learned().empty()) {
@@ -173,11 +257,12 @@ void RuleEvaluator::veto_written(const PatternSet& set, std::string_view normali
   }
 }
 
-void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view normalized, std::string_view post_lang,
-                                     RuleEvaluation& out) {
+void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view post_lang, RuleEvaluation& out) {
   const auto patterns = set.patterns();
-  find_quotes(normalized);
+  find_quotes();
   const std::span<const Hit> hits = out.hits;
+  chosen_targets_.clear();
+  chosen_.assign(hits.size(), 0);
 
   // Group threat hits by rule, in text order within a rule.
   std::sort(threats_.begin(), threats_.end(), [&](std::uint32_t a, std::uint32_t b) {
@@ -194,6 +279,7 @@ void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view nor
     const std::uint32_t rule_index = patterns[hits[threats_[run]].pattern].owner;
     const ThreatRule& rule = rules[rule_index];
     const auto begin = static_cast<std::uint32_t>(out.hit_indices.size());
+    for (const std::uint32_t t : chosen_targets_) chosen_[t] = 0;
     chosen_targets_.clear();
     std::size_t next = run;
     for (; next < threats_.size() && patterns[hits[threats_[next]].pattern].owner == rule_index; ++next) {
@@ -202,9 +288,9 @@ void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view nor
       std::uint32_t referred = kNoTarget;  // a target named earlier, pointed at by a pronoun
       if (object != ObjectTarget::kNone && std::none_of(targets_.begin(), targets_.end(), [&](std::uint32_t t) {
             return role_allowed(rule, all_targets[patterns[hits[t].pattern].owner]) &&
-                   is_object(normalized, threat, hits[t], object);
+                   is_object(index_, threat, hits[t], object);
           })) {
-        referred = referred_target(set, normalized, hits, rule, threat, object);
+        referred = referred_target(set, hits, rule, threat, object);
         if (referred == kNoTarget) continue;
       }
       if (inside_quote(threat)) {
@@ -222,7 +308,7 @@ void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view nor
         }
         const std::uint32_t reach =
             exclusion.window_words == ExclusionContext::kRuleWindow ? rule.window_words : exclusion.window_words;
-        return words_between(normalized, threat.from, threat.to, hits[e].from, hits[e].to) <= reach;
+        return index_.words_between(threat.from, threat.to, hits[e].from, hits[e].to) <= reach;
       });
       if (excluded) {
         ++out.suppressed;
@@ -232,21 +318,17 @@ void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view nor
       for (const std::uint32_t t : targets_) {
         const Hit& target = hits[t];
         if (!role_allowed(rule, all_targets[patterns[target.pattern].owner])) continue;
-        if (words_between(normalized, threat.from, threat.to, target.from, target.to) > rule.window_words &&
-            !(target.to <= threat.from && addresses_the_post(normalized, target))) {
+        if (index_.words_between(threat.from, threat.to, target.from, target.to) > rule.window_words &&
+            !(target.to <= threat.from && addresses_the_post(index_, target))) {
           continue;
         }
         pointed = true;
-        if (std::find(chosen_targets_.begin(), chosen_targets_.end(), t) == chosen_targets_.end()) {
-          chosen_targets_.push_back(t);
-        }
+        choose_target(t);
       }
-      if (!pointed && referred == kNoTarget) referred = referred_target(set, normalized, hits, rule, threat, object);
+      if (!pointed && referred == kNoTarget) referred = referred_target(set, hits, rule, threat, object);
       if (!pointed && referred != kNoTarget) {
         pointed = true;
-        if (std::find(chosen_targets_.begin(), chosen_targets_.end(), referred) == chosen_targets_.end()) {
-          chosen_targets_.push_back(referred);
-        }
+        choose_target(referred);
       }
       if (pointed) out.hit_indices.push_back(threats_[next]);
     }
@@ -264,16 +346,21 @@ void RuleEvaluator::evaluate_threats(const PatternSet& set, std::string_view nor
 // a pronoun near the threat (its object, for an object verb) still points at
 // the nearest protected target named before it, at most kAntecedentWords
 // words earlier; "you" points at a target the post opens by addressing.
-std::uint32_t RuleEvaluator::referred_target(const PatternSet& set, std::string_view text, std::span<const Hit> hits,
-                                             const ThreatRule& rule, const Hit& threat, ObjectTarget object) const {
+std::uint32_t RuleEvaluator::referred_target(const PatternSet& set, std::span<const Hit> hits, const ThreatRule& rule,
+                                             const Hit& threat, ObjectTarget object) const {
   constexpr std::uint32_t kAntecedentWords = 25;
   const auto patterns = set.patterns();
   const auto all_targets = set.targets();
+  const std::string_view text = index_.text();
+  // Only words near the threat can qualify; looking at no others keeps a
+  // post of many threats from costing threats x text length.
+  const auto [begin, end] =
+      index_.around(threat.from, threat.to, object != ObjectTarget::kNone ? kObjectWords : rule.window_words);
   std::uint32_t found = kNoTarget;
-  any_word(text, [&](std::uint32_t from, std::uint32_t to) {
+  any_word(text, begin, end, [&](std::uint32_t from, std::uint32_t to) {
     const Hit word{threat.pattern, from, to};
-    if (object != ObjectTarget::kNone ? !is_object(text, threat, word, object)
-                                      : words_between(text, threat.from, threat.to, from, to) > rule.window_words) {
+    if (object != ObjectTarget::kNone ? !is_object(index_, threat, word, object)
+                                      : index_.words_between(threat.from, threat.to, from, to) > rule.window_words) {
       return false;
     }
     const std::string_view w = text.substr(from, to - from);
@@ -282,8 +369,8 @@ std::uint32_t RuleEvaluator::referred_target(const PatternSet& set, std::string_
     for (const std::uint32_t t : targets_) {
       const Hit& target = hits[t];
       if (target.to > from || !role_allowed(rule, all_targets[patterns[target.pattern].owner])) continue;
-      if (you ? !(addresses_the_post(text, target) || speaks_to(text, target))
-              : words_between(text, target.from, target.to, from, to) > kAntecedentWords) {
+      if (you ? !(addresses_the_post(index_, target) || speaks_to(index_, target))
+              : index_.words_between(target.from, target.to, from, to) > kAntecedentWords) {
         continue;
       }
       if (found == kNoTarget || hits[found].from < target.from) found = t;
@@ -362,7 +449,8 @@ void RuleEvaluator::weigh_learned(const PatternSet& set, std::string_view normal
 // between quotation marks ("'I will hunt you down' — this is what MPs read
 // every morning"). Short spans are scare quotes ("een 'ongelukje'") and a post
 // that is all quote is somebody's own words, so both still count.
-void RuleEvaluator::find_quotes(std::string_view text) {
+void RuleEvaluator::find_quotes() {
+  const std::string_view text = index_.text();
   constexpr std::uint32_t kMinQuotedWords = 4;
   constexpr std::uint32_t kMinWordsOutside = 3;
   quotes_.clear();
@@ -399,7 +487,7 @@ void RuleEvaluator::find_quotes(std::string_view text) {
     if (mark == 0) continue;
     if (open != UINT32_MAX && mark == kind && closes) {
       all_quotes_.push_back({open, i});
-      if (words_between(text, open - 1, open, i, i + 1) + 1 >= kMinQuotedWords) quotes_.push_back({open, i});
+      if (index_.words_between(open - 1, open, i, i + 1) + 1 >= kMinQuotedWords) quotes_.push_back({open, i});
       open = UINT32_MAX;
     } else if (open == UINT32_MAX && opens) {
       open = i + width;
@@ -408,23 +496,39 @@ void RuleEvaluator::find_quotes(std::string_view text) {
     i += width - 1;
   }
   std::uint32_t quoted = 0;
-  for (const auto& [from, to] : quotes_) quoted += words_between(text, from - 1, from, to, to + 1) + 1;
-  const std::uint32_t total = words_between(text, 0, 0, size, size);
+  for (const auto& [from, to] : quotes_) quoted += index_.words_between(from - 1, from, to, to + 1) + 1;
+  const std::uint32_t total = index_.words_between(0, 0, size, size);
   if (total < quoted + kMinWordsOutside) quotes_.clear();
 }
+
+// Quotes are found left to right and never overlap, so both lists are sorted
+// by their start and only the last quote starting at or before a position
+// can hold it: a binary search, not a walk over every quote of the post.
+namespace {
+const std::pair<std::uint32_t, std::uint32_t>* last_starting_by(
+    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& quotes, std::uint32_t at) {
+  const auto it = std::upper_bound(quotes.begin(), quotes.end(), at,
+                                   [](std::uint32_t position, const auto& quote) { return position < quote.first; });
+  return it == quotes.begin() ? nullptr : &*std::prev(it);
+}
+}  // namespace
 
 const RuleEvaluator::Quote* RuleEvaluator::quote_opened_by(const Hit& hit) const {
   // The exclusion ends with the quote's opening mark, or with words inside
   // the quote: it was written about that quote ("zegt '", "wrote: \"").
-  for (const auto& quote : all_quotes_) {
-    if (hit.from < quote.first && quote.first <= hit.to && hit.to <= quote.second) return &quote;
-  }
-  return nullptr;
+  const Quote* quote = last_starting_by(all_quotes_, hit.to);
+  return quote != nullptr && hit.from < quote->first && hit.to <= quote->second ? quote : nullptr;
 }
 
 bool RuleEvaluator::inside_quote(const Hit& hit) const {
-  return std::any_of(quotes_.begin(), quotes_.end(),
-                     [&](const auto& quote) { return quote.first <= hit.from && hit.to <= quote.second; });
+  const Quote* quote = last_starting_by(quotes_, hit.from);
+  return quote != nullptr && hit.to <= quote->second;
+}
+
+void RuleEvaluator::choose_target(std::uint32_t hit) {
+  if (chosen_[hit] != 0) return;
+  chosen_[hit] = 1;
+  chosen_targets_.push_back(hit);
 }
 
 // "Rechter Jansen ... die rechter moet dood": a role word the threat points
@@ -440,9 +544,7 @@ void RuleEvaluator::add_named_for_roles(const PatternSet& set, std::span<const H
     for (const std::uint32_t t : targets_) {
       const ProtectedTarget& person = all_targets[patterns[hits[t].pattern].owner];
       if (person.person_id.empty() || person.role != role.role) continue;
-      if (std::find(chosen_targets_.begin(), chosen_targets_.end(), t) == chosen_targets_.end()) {
-        chosen_targets_.push_back(t);
-      }
+      choose_target(t);
     }
   }
 }
@@ -450,17 +552,17 @@ void RuleEvaluator::add_named_for_roles(const PatternSet& set, std::span<const H
 // A bare surname stays a target only when another target hit in the post
 // names the same person, or is a role term of that person's role, or the
 // post speaks to it, or threat words touch it.
-void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string_view text, std::span<const Hit> hits) {
+void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::span<const Hit> hits) {
   const auto patterns = set.patterns();
   const auto all_targets = set.targets();
   std::erase_if(targets_, [&](std::uint32_t t) {
     const PatternEntry& entry = patterns[hits[t].pattern];
     if (!entry.bare_surname) return false;
-    if (speaks_to(text, hits[t])) return false;
+    if (speaks_to(index_, hits[t])) return false;
     // "put Visser in the ground", "Bakker's kids go to that school": the
     // surname is what the threat's own words are about.
     const auto touches = [&](std::uint32_t h) {
-      return words_between(text, hits[h].from, hits[h].to, hits[t].from, hits[t].to) == 0;
+      return index_.words_between(hits[h].from, hits[h].to, hits[t].from, hits[t].to) == 0;
     };
     const ProtectedTarget& person = all_targets[entry.owner];
     // ... unless another role's title stands right before it: "rechter Van
@@ -468,7 +570,7 @@ void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string
     const bool other_title = std::any_of(targets_.begin(), targets_.end(), [&](std::uint32_t o) {
       const ProtectedTarget& title = all_targets[patterns[hits[o].pattern].owner];
       return title.person_id.empty() && title.role != person.role && hits[o].to <= hits[t].from &&
-             words_between(text, hits[o].from, hits[o].to, hits[t].from, hits[t].to) == 0;
+             index_.words_between(hits[o].from, hits[o].to, hits[t].from, hits[t].to) == 0;
     });
     if (!other_title && (std::any_of(threats_.begin(), threats_.end(), touches) ||
                          std::any_of(parts_.begin(), parts_.end(), touches))) {
@@ -486,7 +588,7 @@ void RuleEvaluator::drop_unsupported_surnames(const PatternSet& set, std::string
 // Finds each threat sequence whose parts occur in order, each part starting
 // after the previous one ends, at most gap_words words later and in the same
 // sentence; appends one hit per first part that starts such a chain.
-void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view normalized, RuleEvaluation& out) {
+void RuleEvaluator::join_sequences(const PatternSet& set, RuleEvaluation& out) {
   const auto patterns = set.patterns();
   std::sort(parts_.begin(), parts_.end(), [&](std::uint32_t a, std::uint32_t b) {
     const PatternEntry& pa = patterns[out.hits[a].pattern];
@@ -502,7 +604,7 @@ void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view norma
     while (next < parts_.size() && patterns[out.hits[parts_[next]].pattern].owner == sequence) ++next;
     const PatternEntry& entry = patterns[sequence];
     if (!entry.ordered) {
-      join_unordered(set, normalized, sequence, run, next, out);
+      join_unordered(set, sequence, run, next, out);
       run = next;
       continue;
     }
@@ -514,8 +616,8 @@ void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view norma
         for (std::size_t k = run; k < next; ++k) {
           const Hit& candidate = out.hits[parts_[k]];
           if (patterns[candidate.pattern].part != part || candidate.from < end) continue;
-          if (words_between(normalized, end - 1, end, candidate.from, candidate.to) > entry.gap_words ||
-              sentence_break_between(normalized, end, candidate.from)) {
+          if (index_.words_between(end - 1, end, candidate.from, candidate.to) > entry.gap_words ||
+              index_.sentence_break_in(end, candidate.from)) {
             continue;
           }
           end = candidate.to;
@@ -536,8 +638,8 @@ void RuleEvaluator::join_sequences(const PatternSet& set, std::string_view norma
 
 // Co-occurrence: every part within gap_words words of a first-part hit, in
 // any order; one hit spanning all of them per first-part hit that has them.
-void RuleEvaluator::join_unordered(const PatternSet& set, std::string_view normalized, std::uint32_t sequence,
-                                   std::size_t run, std::size_t next, RuleEvaluation& out) {
+void RuleEvaluator::join_unordered(const PatternSet& set, std::uint32_t sequence, std::size_t run, std::size_t next,
+                                   RuleEvaluation& out) {
   const auto patterns = set.patterns();
   const PatternEntry& entry = patterns[sequence];
   auto part_of = [&](std::size_t k) { return patterns[out.hits[parts_[k]].pattern].part; };
@@ -550,7 +652,7 @@ void RuleEvaluator::join_unordered(const PatternSet& set, std::string_view norma
       for (std::size_t k = run; k < next; ++k) {
         const Hit& candidate = out.hits[parts_[k]];
         if (part_of(k) != part ||
-            words_between(normalized, anchor.from, anchor.to, candidate.from, candidate.to) > entry.gap_words) {
+            index_.words_between(anchor.from, anchor.to, candidate.from, candidate.to) > entry.gap_words) {
           continue;
         }
         from = std::min(from, candidate.from);

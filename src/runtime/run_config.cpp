@@ -493,8 +493,11 @@ void check_desk(const DeskConfig& desk, const Places& places, bool complete, Pro
 
 void check_config(const RunConfig& config, const Places& places, bool require_brokers, Problems& problems) {
   if (require_brokers && trim(config.brokers).empty()) {
-    problems.add(places.at("brokers"),
-                 "brokers: not set; give the bootstrap servers (host:port,...) in the file or with --brokers");
+    // Checked once flags are applied: the place is the file that should have
+    // set them (its line 1 when it has no brokers: key, as for any default).
+    auto where = places.at("brokers");
+    if (!where && !config.source_file.empty()) where = SourceLocation{config.source_file, 1};
+    problems.add(where, "brokers: not set; give the bootstrap servers (host:port,...) in the file or with --brokers");
   }
   check_topics(config, places, problems);
   if (config.group.empty()) problems.add(places.at("group"), "group: must not be empty");
@@ -998,6 +1001,7 @@ RunConfig load_run_config(const std::string& path) {
   const fs::path folder = (ec ? fs::path(path) : absolute).parent_path();
 
   RunConfig config;
+  config.source_file = path;
   ConfigReader reader(places, problems, folder);
   reader.read(root, config);
   // brokers may still come from --brokers; validate_run_config checks them.

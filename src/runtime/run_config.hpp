@@ -94,6 +94,9 @@ struct RunConfig {
   KafkaProperties kafka;     // librdkafka properties for every client (security.protocol, sasl.*, ssl.*, ...)
   KafkaProperties consumer;  // consumer only
   KafkaProperties producer;  // producer only
+  // The file load_run_config read; empty for a configuration built in code.
+  // validate_run_config names it for a required setting nothing gave.
+  std::string source_file;
 };
 
 // A configuration wachtpost refuses to start with. Every problem found is
