@@ -112,6 +112,13 @@ bool nests_too_deep(std::string_view document, std::size_t max_depth) {
 // On the error path only, the brackets tell which it was.
 void classify_syntax_error(std::string_view document, ParseFailure& failure) {
   if (failure.reason != RejectReason::kTruncated && failure.reason != RejectReason::kNotJson) return;
+  // Editors on some systems start a file with U+FEFF; JSON text has none
+  // (RFC 8259 8.1), and "a post must be a JSON object" would not say why.
+  if (document.starts_with("\xEF\xBB\xBF")) {
+    failure.reason = RejectReason::kNotJson;
+    failure.detail = "the line starts with a byte order mark (EF BB BF); a post is a JSON object without one";
+    return;
+  }
   const std::string_view text = document.substr(std::min(document.size(), document.find_first_not_of(" \t\r")));
   if (text.empty() || (text.front() != '{' && text.front() != '[')) return;
   const BracketShape shape = bracket_shape(text);
@@ -293,6 +300,11 @@ ParseOutcome PostParser::parse_copy(std::string_view document, Post& post, Parse
 
 namespace {
 
+bool is_syntax_error(RejectReason reason) {
+  return reason == RejectReason::kNotJson || reason == RejectReason::kTruncated ||
+         reason == RejectReason::kInvalidUtf8 || reason == RejectReason::kTooDeep || reason == RejectReason::kTooLarge;
+}
+
 std::string_view trim_left(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r");
   return first == std::string_view::npos ? std::string_view{} : text.substr(first);
@@ -360,6 +372,12 @@ std::size_t PostParser::parse_batch(std::span<const Line> lines, const LineSink&
   if (lines.front().capacity < block_size + simdjson::SIMDJSON_PADDING) return 0;
   od::document_stream stream;
   if (parser_.iterate_many(block, block_size, batch_bytes()).get(stream) != simdjson::SUCCESS) return 0;
+  // simdjson 3.0 hands out the block's last document even when it is cut
+  // short inside a string, as one that parses until On-Demand reaches the
+  // cut; the last line that holds a document is therefore only trusted when
+  // its own brackets close with nothing after them.
+  std::size_t last_document = lines.size();
+  while (last_document > 0 && trim(lines[last_document - 1].bytes).empty()) --last_document;
   std::size_t next = 0;
   for (auto it = stream.begin(); it != stream.end(); ++it) {
     if (it.error() != simdjson::SUCCESS) break;
@@ -377,11 +395,22 @@ std::size_t PostParser::parse_batch(std::span<const Line> lines, const LineSink&
         it.source() != trim(line.bytes)) {
       break;  // not one document per line from here on
     }
+    // parse() refuses a root object whose last byte is not '}' before reading
+    // any field; a document of a stream skips that check.
+    if (!it.source().ends_with('}')) break;  // the single parse names the reason
+    if (next + 1 == last_document) {
+      const BracketShape shape = bracket_shape(trim(line.bytes));
+      if (!shape.closes || shape.trailing) break;  // the single parse names the reason
+    }
     post = Post{};
     od::document_reference reference;
     if ((*it).get(reference) != simdjson::SUCCESS) break;
     if (nests_too_deep(it.source(), limits_.max_depth)) break;  // the single parse names the reason
     const bool ok = parse_post(reference, post, failure, false);
+    // A document that is not well-formed JSON leaves the stream somewhere
+    // inside it, so the documents after it cannot be trusted, and simdjson
+    // words the error differently than for the line alone.
+    if (!ok && is_syntax_error(failure.reason)) break;  // the single parse names the reason
     sink(line, ok ? ParseOutcome::kPost : ParseOutcome::kRejected, post, failure);
     ++next;
   }
