@@ -114,6 +114,7 @@ struct Options {
   double drain_seconds = 180;
   int fetch_wait_ms = 10;
   int linger_ms = 100;
+  std::string kafka_debug;  // librdkafka debug contexts for the instances' clients
   std::string json;
   std::string wachtpost = WACHTPOST_BINARY;
   std::string source = WACHTPOST_SOURCE_DIR;
@@ -453,11 +454,12 @@ Plan make_plan(const Options& options, const std::shared_ptr<const PatternSet>& 
 // ---------------------------------------------------------------- what is seen
 
 struct Sample {
-  double t = 0;                     // seconds since the stream started
-  std::vector<double> rss_mb;       // per instance slot
-  double soak_rss_mb = 0;           // this process: the mock cluster and the checks
-  std::int64_t lag = -1;            // posts produced and not committed by the group; -1: not known
-  std::int64_t trimmed_unread = 0;  // posts the mock dropped before the group committed them
+  double t = 0;                         // seconds since the stream started
+  std::vector<double> rss_mb;           // per instance slot
+  double soak_rss_mb = 0;               // this process: the mock cluster and the checks
+  std::int64_t lag = -1;                // posts produced and not committed by the group; -1: not known
+  std::int64_t trimmed_unread = 0;      // posts the mock dropped before the group committed them
+  std::vector<std::int64_t> committed;  // the group's committed offset per posts partition; empty: not known
 };
 
 struct AlertSeen {
@@ -469,6 +471,8 @@ struct AlertSeen {
 struct Observations {
   std::mutex mutex;
   std::unordered_map<std::uint64_t, std::uint32_t> alert_copies;  // (post << 8 | rule slot) -> copies read
+  // Where each copy was read from, to explain a duplicate: (post << 8 | rule slot) -> notes.
+  std::unordered_map<std::uint64_t, std::vector<std::string>> copy_notes;
   std::vector<AlertSeen> first_copies;
   std::uint64_t alerts_read = 0;
   std::uint64_t unexpected = 0;  // for a post or rule that should give none
@@ -512,8 +516,10 @@ struct Shared {
   const Plan* plan = nullptr;
   std::map<std::string, std::shared_ptr<const PatternSet>> sets;  // by hash
   Clock::time_point start;
-  std::vector<std::atomic<std::int64_t>> sent_ns;   // per post: ns after start, produce() then its ack
-  std::vector<std::atomic<std::uint8_t>> delivery;  // per post: 0 unknown, 1 delivered, 2 failed
+  std::vector<std::atomic<std::int64_t>> sent_ns;         // per post: ns after start, produce() then its ack
+  std::vector<std::atomic<std::uint8_t>> delivery;        // per post: 0 unknown, 1 delivered, 2 failed
+  std::vector<std::atomic<std::int32_t>> post_partition;  // per post, from its delivery report
+  std::vector<std::atomic<std::int64_t>> post_offset;
   std::atomic<bool> stop_reader{false};
   std::atomic<bool> stop_sampler{false};
   std::vector<std::atomic<pid_t>> pids;  // per instance slot; 0: not running
@@ -522,11 +528,26 @@ struct Shared {
   HashEpochs epochs;
 
   Shared(std::uint64_t posts, int instances)
-      : sent_ns(posts), delivery(posts), pids(static_cast<std::size_t>(instances)) {}
+      : sent_ns(posts),
+        delivery(posts),
+        post_partition(posts),
+        post_offset(posts),
+        pids(static_cast<std::size_t>(instances)) {}
 };
 
 std::uint64_t alert_key(std::uint64_t post, std::size_t slot) {
   return post << 8 | slot;
+}
+
+std::string header_value(const rd_kafka_message_t* message, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR || value == nullptr) {
+    return "?";
+  }
+  return {static_cast<const char*>(value), size};
 }
 
 // Reads the alert and dead-letter topics from the beginning, read_committed,
@@ -617,9 +638,12 @@ void read_outputs(Shared& shared) {
       if (seen.wrong_examples.size() < 5) seen.wrong_examples.push_back(problem + ": " + value.substr(0, 300));
     }
     if (!required.empty() && hash != required) ++seen.stale_hash;
-    if (++seen.alert_copies[alert_key(*index, slot)] == 1) {
-      seen.first_copies.push_back({sent, seconds_since(shared.start, now) - sent});
-    }
+    const double read_at = seconds_since(shared.start, now);
+    seen.copy_notes[alert_key(*index, slot)].push_back(
+        kAlertsTopic + "/" + std::to_string(message->partition) + "@" + std::to_string(message->offset) + " " +
+        hash.substr(0, 15) + " from " + kPostsTopic + "/" + header_value(message.get(), "wachtpost.source.partition") +
+        "@" + header_value(message.get(), "wachtpost.source.offset") + ", read at " + clock_text(read_at));
+    if (++seen.alert_copies[alert_key(*index, slot)] == 1) seen.first_copies.push_back({sent, read_at - sent});
   }
   rd_kafka_consumer_close(consumer.get());
 }
@@ -658,6 +682,7 @@ void sample(Shared& shared) {
           break;
         }
         const std::int64_t done = std::max<std::int64_t>(committed->elems[i].offset, 0);
+        s.committed.push_back(committed->elems[i].offset);
         lag += high - done;
         if (committed->elems[i].offset >= 0 && low > done) s.trimmed_unread += low - done;
       }
@@ -784,6 +809,8 @@ void delivery_report(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void
   // Latency counts from here: the post is in the topic, for wachtpost to
   // fetch (the producer's linger is not wachtpost's).
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    shared->post_partition[*index].store(message->partition, std::memory_order_relaxed);
+    shared->post_offset[*index].store(message->offset, std::memory_order_relaxed);
     shared->sent_ns[*index].store(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - shared->start).count(),
         std::memory_order_relaxed);
@@ -882,6 +909,9 @@ void Soak::prepare() {
                         << "group: " << kGroup << "\n"
                         << "consumer: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, fetch.wait.max.ms: "
                         << options_.fetch_wait_ms << "}\n";
+  if (!options_.kafka_debug.empty()) {
+    std::ofstream(config, std::ios::app) << "kafka: {debug: '" << options_.kafka_debug << "'}\n";
+  }
   // A copy of the binary under test: a rebuild during the run must not change
   // what a restarted instance runs.
   const fs::path binary = workdir_ / "wachtpost";
@@ -1303,6 +1333,7 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
   std::uint64_t lost = 0;
   std::uint64_t duplicated = 0;
   std::vector<std::string> lost_examples;
+  std::vector<std::string> duplicate_examples;
   std::uint64_t dead_expected = 0;
   std::uint64_t dead_lost = 0;
   std::uint64_t dead_duplicated = 0;
@@ -1330,9 +1361,29 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
       const auto it = seen.alert_copies.find(alert_key(i, slot));
       if (it == seen.alert_copies.end()) {
         ++lost;
-        if (lost_examples.size() < 5) lost_examples.push_back(post_id(i) + " " + rules[slot]);
+        if (lost_examples.size() < 10) {
+          const auto partition = shared_->post_partition[i].load();
+          const auto offset = shared_->post_offset[i].load();
+          std::string committed = "?";
+          for (auto s = seen.samples.rbegin(); s != seen.samples.rend(); ++s) {
+            if (static_cast<std::size_t>(partition) < s->committed.size()) {
+              committed = std::to_string(s->committed[static_cast<std::size_t>(partition)]);
+              break;
+            }
+          }
+          lost_examples.push_back(post_id(i) + " " + rules[slot] + ": " + kPostsTopic + "/" +
+                                  std::to_string(partition) + "@" + std::to_string(offset) + ", acknowledged at " +
+                                  clock_text(static_cast<double>(shared_->sent_ns[i].load()) / 1e9) +
+                                  "; the group's last committed offset there " + committed);
+        }
       } else {
         duplicated += it->second - 1;
+        if (it->second > 1 && duplicate_examples.size() < 10) {
+          std::string copies;
+          for (const auto& note : seen.copy_notes[alert_key(i, slot)]) copies += "\n      " + note;
+          duplicate_examples.push_back(post_id(i) + " " + rules[slot] + ", " + std::to_string(it->second) +
+                                       " copies:" + copies);
+        }
       }
     }
   }
@@ -1564,9 +1615,10 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
     std::snprintf(line, sizeof line, " %9s  %s", lag < 0 ? "-" : std::to_string(lag).c_str(), events.c_str());
     out << line << '\n';
   }
-  if (!lost_examples.empty() || !seen.wrong_examples.empty()) {
+  if (!lost_examples.empty() || !duplicate_examples.empty() || !seen.wrong_examples.empty()) {
     out << "\nexamples:\n";
     for (const auto& e : lost_examples) out << "  lost: " << e << '\n';
+    for (const auto& e : duplicate_examples) out << "  duplicated: " << e << '\n';
     for (const auto& e : seen.wrong_examples) out << "  " << e << '\n';
   }
   out << "\nverdict rules: lost = duplicated = unexpected = wrong = 0; every dead letter once; every reload\n"
@@ -1746,6 +1798,8 @@ int main(int argc, char** argv) {
                  "the posts producer's linger.ms (bigger batches: the mock finds a fetch offset by walking every "
                  "batch a partition holds)")
       ->capture_default_str();
+  app.add_option("--kafka-debug", options.kafka_debug,
+                 "librdkafka debug contexts for the instances' clients (e.g. eos,msg), into their logs");
   app.add_option("--json", options.json, "also write the summary as JSON to this file");
   app.add_option("--wachtpost", options.wachtpost, "the wachtpost binary")->capture_default_str();
   app.add_option("--source", options.source, "the source tree (patterns, tests/data)")->capture_default_str();
