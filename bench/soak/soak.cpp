@@ -24,8 +24,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -114,7 +116,8 @@ struct Options {
   double drain_seconds = 180;
   int fetch_wait_ms = 10;
   int linger_ms = 100;
-  std::string kafka_debug;  // librdkafka debug contexts for the instances' clients
+  bool idempotent_producer = false;  // the posts producer as before: idempotent, 5 requests in flight
+  std::string kafka_debug;           // librdkafka debug contexts for the instances' clients
   std::string json;
   std::string wachtpost = WACHTPOST_BINARY;
   std::string source = WACHTPOST_SOURCE_DIR;
@@ -467,12 +470,20 @@ struct AlertSeen {
   double latency = 0;  // seconds: post acknowledged -> alert read
 };
 
+// One copy of an alert as read, to explain a duplicate.
+struct CopySeen {
+  std::string alert_id;
+  std::string source;  // posts partition@offset it was made of
+  double read_at = 0;  // seconds since start
+  std::string where;   // alert topic partition@offset and set
+};
+
 // Everything the reader thread and the sampler collect; one mutex.
 struct Observations {
   std::mutex mutex;
   std::unordered_map<std::uint64_t, std::uint32_t> alert_copies;  // (post << 8 | rule slot) -> copies read
   // Where each copy was read from, to explain a duplicate: (post << 8 | rule slot) -> notes.
-  std::unordered_map<std::uint64_t, std::vector<std::string>> copy_notes;
+  std::unordered_map<std::uint64_t, std::vector<CopySeen>> copy_notes;
   std::vector<AlertSeen> first_copies;
   std::uint64_t alerts_read = 0;
   std::uint64_t unexpected = 0;  // for a post or rule that should give none
@@ -486,6 +497,8 @@ struct Observations {
   std::uint64_t reader_errors = 0;
   std::string first_reader_error;
   std::vector<Sample> samples;
+  std::vector<std::uint8_t> post_copies;  // per post: times it is in the posts topic
+  std::uint64_t posts_seen = 0;           // posts in the topic at least once
 };
 
 // The hash a post must be matched with, by its send time: the set confirmed
@@ -532,7 +545,9 @@ struct Shared {
         delivery(posts),
         post_partition(posts),
         post_offset(posts),
-        pids(static_cast<std::size_t>(instances)) {}
+        pids(static_cast<std::size_t>(instances)) {
+    seen.post_copies.resize(posts);
+  }
 };
 
 std::uint64_t alert_key(std::uint64_t post, std::size_t slot) {
@@ -567,6 +582,11 @@ void read_outputs(Shared& shared) {
     rd_kafka_topic_partition_list_add(assignment.get(), kDeadLetterTopic.c_str(), p)->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
+  // The posts too: an alert can only be expected of a post that is in the
+  // topic (once, or as often as it is there).
+  for (int p = 0; p < kPostPartitions; ++p) {
+    rd_kafka_topic_partition_list_add(assignment.get(), kPostsTopic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
   if (const auto err = rd_kafka_assign(consumer.get(), assignment.get())) {
     throw std::runtime_error(std::string("reader assign: ") + rd_kafka_err2str(err));
   }
@@ -586,8 +606,16 @@ void read_outputs(Shared& shared) {
       continue;
     }
     const std::string value(static_cast<const char*>(message->payload), message->len);
-    const bool is_alert = rd_kafka_topic_name(message->rkt) == kAlertsTopic;
-    if (!is_alert) {
+    const std::string_view topic = rd_kafka_topic_name(message->rkt);
+    if (topic == kPostsTopic) {
+      const auto index = index_after(std::string_view(static_cast<const char*>(message->key), message->key_len), "p");
+      const std::lock_guard lock(seen.mutex);
+      if (index && *index < seen.post_copies.size()) {
+        if (seen.post_copies[*index]++ == 0) ++seen.posts_seen;
+      }
+      continue;
+    }
+    if (topic != kAlertsTopic) {
       const auto index = index_after(value, "soak-bad-");
       const std::lock_guard lock(seen.mutex);
       if (!index || *index >= plan.kind.size() || plan.kind[*index] != PostKind::kBad || value != bad_line(*index)) {
@@ -640,9 +668,12 @@ void read_outputs(Shared& shared) {
     if (!required.empty() && hash != required) ++seen.stale_hash;
     const double read_at = seconds_since(shared.start, now);
     seen.copy_notes[alert_key(*index, slot)].push_back(
-        kAlertsTopic + "/" + std::to_string(message->partition) + "@" + std::to_string(message->offset) + " " +
-        hash.substr(0, 15) + " from " + kPostsTopic + "/" + header_value(message.get(), "wachtpost.source.partition") +
-        "@" + header_value(message.get(), "wachtpost.source.offset") + ", read at " + clock_text(read_at));
+        {std::string(json_field(value, "alert_id")),
+         header_value(message.get(), "wachtpost.source.partition") + "@" +
+             header_value(message.get(), "wachtpost.source.offset"),
+         read_at,
+         kAlertsTopic + "/" + std::to_string(message->partition) + "@" + std::to_string(message->offset) + " " +
+             hash.substr(0, 15)});
     if (++seen.alert_copies[alert_key(*index, slot)] == 1) seen.first_copies.push_back({sent, read_at - sent});
   }
   rd_kafka_consumer_close(consumer.get());
@@ -797,7 +828,8 @@ class Soak {
   double kill_restart_at_ = -1;
   double last_fault_end_ = -1e9;
   double next_progress_ = 0;
-  std::vector<std::string> incidents_;  // unexpected exits and the like
+  std::vector<std::string> incidents_;                // unexpected exits and the like
+  std::chrono::system_clock::time_point start_wall_;  // the stream's start, for the instances' log times
   std::int32_t broker_ = 0;
 };
 
@@ -927,10 +959,14 @@ void Soak::prepare() {
 
   KafkaConf conf(rd_kafka_conf_new());
   char reason[512];
-  for (const auto& [key, value] :
-       std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", shared_->bootstrap},
-                                                        {"linger.ms", std::to_string(options_.linger_ms)},
-                                                        {"enable.idempotence", "true"}}) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"bootstrap.servers", shared_->bootstrap},
+           {"linger.ms", std::to_string(options_.linger_ms)},
+           // Not idempotent: the mock checks sequence
+           // numbers of transactional producers only.
+           // One request in flight keeps retries in order.
+           {"enable.idempotence", options_.idempotent_producer ? "true" : "false"},
+           {"max.in.flight.requests.per.connection", options_.idempotent_producer ? "5" : "1"}}) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), reason, sizeof reason) != RD_KAFKA_CONF_OK) {
       throw std::runtime_error(key + ": " + reason);
     }
@@ -1209,6 +1245,7 @@ int Soak::run() {
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the group settles
   // The stream starts now; the reader reads both topics from their beginning.
   shared_->start = Clock::now();
+  start_wall_ = std::chrono::system_clock::now();
   {
     const std::lock_guard lock(shared_->epochs.mutex);
     shared_->epochs.confirmed.emplace_back(0.0, hash_a_);
@@ -1263,25 +1300,30 @@ int Soak::run() {
     incidents_.push_back("the posts producer could not flush within 60 s");
   }
 
-  // Drain: every expected alert and dead letter, or the drain timeout.
-  std::uint64_t expected = 0;
-  std::uint64_t expected_dead = 0;
-  for (std::uint64_t i = 0; i < next_post_; ++i) {
-    if (shared_->delivery[i].load() != 1) continue;
-    if (plan_.kind[i] == PostKind::kThreat) expected += plan_.templates[plan_.tmpl[i]].rules.size();
-    if (plan_.kind[i] == PostKind::kBad) ++expected_dead;
-  }
+  // Drain: every expected alert and dead letter (of the posts in the topic;
+  // all delivered ones, unless they do not show up within a minute), or the
+  // drain timeout.
+  std::uint64_t delivered = 0;
+  for (std::uint64_t i = 0; i < next_post_; ++i) delivered += shared_->delivery[i].load() == 1 ? 1 : 0;
   const auto drain_start = Clock::now();
   bool drained = false;
   while (seconds_since(drain_start) < options_.drain_seconds && !g_interrupted.load()) {
     check_instances(now_s());
     {
       const std::lock_guard lock(shared_->seen.mutex);
-      drained =
-          shared_->seen.alert_copies.size() >= expected && shared_->seen.dead_letter_copies.size() >= expected_dead;
+      const auto& seen = shared_->seen;
+      std::uint64_t expected = 0;
+      std::uint64_t expected_dead = 0;
+      for (std::uint64_t i = 0; i < next_post_; ++i) {
+        if (seen.post_copies[i] == 0) continue;
+        if (plan_.kind[i] == PostKind::kThreat) expected += plan_.templates[plan_.tmpl[i]].rules.size();
+        if (plan_.kind[i] == PostKind::kBad) ++expected_dead;
+      }
+      drained = (seen.posts_seen >= delivered || seconds_since(drain_start) > 60) &&
+                seen.alert_copies.size() >= expected && seen.dead_letter_copies.size() >= expected_dead;
     }
     if (drained) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   const double drain_seconds = seconds_since(drain_start);
   // Late copies (a duplicate written after the last expected alert) get a chance to show.
@@ -1325,6 +1367,38 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
   Observations& seen = shared_->seen;
   const std::lock_guard lock(seen.mutex);
 
+  // Logs: what the instances said about the faults, and when each aborted a
+  // transaction (seconds since the start).
+  std::vector<double> abort_times;
+  std::uint64_t read_back = 0;
+  std::uint64_t lost_partitions = 0;
+  std::uint64_t errors_logged = 0;
+  for (const auto& instance : instances_) {
+    for (const auto& log : instance->logs()) {
+      for (const auto& line : lines_of(read_text(log))) {
+        // "2026-11-29T21:55:35.476 warning message", local time
+        const auto space = line.find(' ');
+        const std::string level =
+            space == std::string::npos ? "" : line.substr(space + 1, line.find(' ', space + 1) - space - 1);
+        if (line.find("transaction aborted") != std::string::npos) {
+          std::tm tm{};
+          std::istringstream in(line.substr(0, 19));
+          in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+          tm.tm_isdst = -1;
+          const double millis = line.size() > 23 ? std::strtod(line.substr(19, 4).c_str(), nullptr) : 0.0;
+          const auto at = std::chrono::system_clock::from_time_t(std::mktime(&tm));
+          abort_times.push_back(std::chrono::duration<double>(at - start_wall_).count() + millis);
+        }
+        if (line.find("read back ") != std::string::npos) ++read_back;
+        if (line.find("lost ") != std::string::npos && line.find(" partitions;") != std::string::npos) {
+          ++lost_partitions;
+        }
+        if (level == "error" || level == "critical") ++errors_logged;
+      }
+    }
+  }
+  const std::uint64_t aborted = abort_times.size();
+
   std::uint64_t posts_sent = next_post_;
   std::uint64_t not_delivered = 0;
   std::uint64_t threats = 0;
@@ -1334,55 +1408,93 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
   std::uint64_t duplicated = 0;
   std::vector<std::string> lost_examples;
   std::vector<std::string> duplicate_examples;
+  std::uint64_t duplicated_aborted = 0;  // copies of aborted transactions the mock shows
   std::uint64_t dead_expected = 0;
   std::uint64_t dead_lost = 0;
   std::uint64_t dead_duplicated = 0;
+  std::uint64_t posts_missing = 0;  // acknowledged, never in the topic: lost before wachtpost
+  std::uint64_t posts_twice = 0;    // in the topic more than once (a producer retry): expected as often
+  std::vector<std::string> missing_examples;
   for (std::uint64_t i = 0; i < posts_sent; ++i) {
     if (shared_->delivery[i].load() != 1) {
       ++not_delivered;
       continue;
     }
+    const std::uint32_t in_topic = seen.post_copies[i];
+    if (in_topic == 0) {
+      ++posts_missing;
+      if (missing_examples.size() < 5) {
+        missing_examples.push_back(post_id(i) + ": acknowledged as " + kPostsTopic + "/" +
+                                   std::to_string(shared_->post_partition[i].load()) + "@" +
+                                   std::to_string(shared_->post_offset[i].load()) + " at " +
+                                   clock_text(static_cast<double>(shared_->sent_ns[i].load()) / 1e9));
+      }
+      continue;
+    }
+    if (in_topic > 1) ++posts_twice;
     if (plan_.kind[i] == PostKind::kBad) {
       ++bad;
-      ++dead_expected;
+      dead_expected += in_topic;
       const auto it = seen.dead_letter_copies.find(i);
-      if (it == seen.dead_letter_copies.end()) {
-        ++dead_lost;
-      } else {
-        dead_duplicated += it->second - 1;
-      }
+      const std::uint32_t got = it == seen.dead_letter_copies.end() ? 0 : it->second;
+      if (got < in_topic) dead_lost += in_topic - got;
+      if (got > in_topic) dead_duplicated += got - in_topic;
       continue;
     }
     if (plan_.kind[i] != PostKind::kThreat) continue;
     ++threats;
     const auto& rules = plan_.templates[plan_.tmpl[i]].rules;
     for (std::size_t slot = 0; slot < rules.size(); ++slot) {
-      ++expected;
+      expected += in_topic;
       const auto it = seen.alert_copies.find(alert_key(i, slot));
-      if (it == seen.alert_copies.end()) {
-        ++lost;
+      const std::uint32_t got = it == seen.alert_copies.end() ? 0 : it->second;
+      if (got < in_topic) {
+        lost += in_topic - got;
         if (lost_examples.size() < 10) {
           const auto partition = shared_->post_partition[i].load();
-          const auto offset = shared_->post_offset[i].load();
           std::string committed = "?";
-          for (auto s = seen.samples.rbegin(); s != seen.samples.rend(); ++s) {
-            if (static_cast<std::size_t>(partition) < s->committed.size()) {
-              committed = std::to_string(s->committed[static_cast<std::size_t>(partition)]);
+          for (auto sample = seen.samples.rbegin(); sample != seen.samples.rend(); ++sample) {
+            if (static_cast<std::size_t>(partition) < sample->committed.size()) {
+              committed = std::to_string(sample->committed[static_cast<std::size_t>(partition)]);
               break;
             }
           }
           lost_examples.push_back(post_id(i) + " " + rules[slot] + ": " + kPostsTopic + "/" +
-                                  std::to_string(partition) + "@" + std::to_string(offset) + ", acknowledged at " +
+                                  std::to_string(partition) + "@" + std::to_string(shared_->post_offset[i].load()) +
+                                  ", acknowledged at " +
                                   clock_text(static_cast<double>(shared_->sent_ns[i].load()) / 1e9) +
                                   "; the group's last committed offset there " + committed);
         }
-      } else {
-        duplicated += it->second - 1;
-        if (it->second > 1 && duplicate_examples.size() < 10) {
-          std::string copies;
-          for (const auto& note : seen.copy_notes[alert_key(i, slot)]) copies += "\n      " + note;
-          duplicate_examples.push_back(post_id(i) + " " + rules[slot] + ", " + std::to_string(it->second) +
-                                       " copies:" + copies);
+      } else if (got > in_topic) {
+        // The mock shows the records of an aborted transaction (README,
+        // "Exactly once"); wachtpost writes the batch again in the next one.
+        // A copy is put down to that when every copy has the same alert id
+        // and source, and an instance logged an abort between the first
+        // copy's read and the last one's: a real broker hides the first.
+        const auto& copies = seen.copy_notes[alert_key(i, slot)];
+        bool same = !copies.empty();
+        for (const auto& c : copies) {
+          same = same && c.alert_id == copies.front().alert_id && c.source == copies.front().source;
+        }
+        std::uint64_t aborts_between = 0;
+        if (same) {
+          for (const double at : abort_times) {
+            if (at >= copies.front().read_at - 1 && at <= copies.back().read_at + 1) ++aborts_between;
+          }
+        }
+        const std::uint64_t extra = got - in_topic;
+        const std::uint64_t explained = std::min(extra, aborts_between);
+        duplicated += extra - explained;
+        duplicated_aborted += explained;
+        if (duplicate_examples.size() < 10) {
+          std::string text;
+          for (const auto& c : copies) {
+            text += "\n      " + c.where + " " + c.alert_id + " from " + kPostsTopic + "/" + c.source + ", read at " +
+                    clock_text(c.read_at);
+          }
+          duplicate_examples.push_back(post_id(i) + " " + rules[slot] + ", " + std::to_string(got) + " copies" +
+                                       (explained == extra ? " (the first of an aborted transaction)" : "") + ":" +
+                                       text);
         }
       }
     }
@@ -1466,22 +1578,6 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
   }
 
   // Logs: what the instances said about the faults.
-  std::uint64_t aborted = 0;
-  std::uint64_t read_back = 0;
-  std::uint64_t lost_partitions = 0;
-  std::uint64_t errors_logged = 0;
-  for (const auto& instance : instances_) {
-    for (const auto& log : instance->logs()) {
-      for (const auto& line : lines_of(read_text(log))) {
-        if (line.find("transaction aborted") != std::string::npos) ++aborted;
-        if (line.find("read back ") != std::string::npos) ++read_back;
-        if (line.find("lost ") != std::string::npos && line.find(" partitions;") != std::string::npos) {
-          ++lost_partitions;
-        }
-        if (line.find("[error]") != std::string::npos) ++errors_logged;
-      }
-    }
-  }
 
   std::size_t reloads_confirmed = 0;
   for (const auto& r : reloads_) reloads_confirmed += r.confirmed >= 0 ? 1 : 0;
@@ -1518,6 +1614,10 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
                        fixed(options_.p99_max_ms, 0) + " ms");
   }
   if (not_delivered > 0) failures.push_back(std::to_string(not_delivered) + " posts not delivered to the topic");
+  if (posts_missing > 0) {
+    failures.push_back(std::to_string(posts_missing) +
+                       " posts acknowledged but never in the topic (lost before wachtpost: producer or mock)");
+  }
   if (trimmed_unread > 0) failures.push_back(std::to_string(trimmed_unread) + " posts dropped by the mock unread");
   if (seen.reader_errors > 0) failures.push_back("reader errors: " + seen.first_reader_error);
   for (const auto& incident : incidents_) failures.push_back(incident);
@@ -1532,11 +1632,13 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
       {"instances", std::to_string(options_.instances) + " in group '" + kGroup + "' (" + describe_a_ + ")"},
       {"posts produced", std::to_string(posts_sent) + " at " + fixed(options_.rate, 0) + "/s (" +
                              std::to_string(threats) + " threats, " + std::to_string(bad) + " bad lines; " +
-                             std::to_string(not_delivered) + " not delivered)"},
+                             std::to_string(not_delivered) + " not acknowledged, " + std::to_string(posts_missing) +
+                             " acknowledged but not in the topic, " + std::to_string(posts_twice) + " in it twice)"},
       {"alerts expected", std::to_string(expected)},
       {"alerts received", std::to_string(seen.alerts_read) + " (" + std::to_string(received_unique) + " distinct)"},
       {"lost", std::to_string(lost)},
-      {"duplicated", std::to_string(duplicated)},
+      {"duplicated", std::to_string(duplicated) + " (and " + std::to_string(duplicated_aborted) +
+                         " copies of aborted transactions, which the mock shows and a broker hides)"},
       {"unexpected / wrong", std::to_string(seen.unexpected) + " / " + std::to_string(seen.wrong)},
       {"dead letters", std::to_string(dead_expected) + " expected, " + std::to_string(dead_lost) + " lost, " +
                            std::to_string(dead_duplicated) + " duplicated"},
@@ -1615,13 +1717,16 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
     std::snprintf(line, sizeof line, " %9s  %s", lag < 0 ? "-" : std::to_string(lag).c_str(), events.c_str());
     out << line << '\n';
   }
-  if (!lost_examples.empty() || !duplicate_examples.empty() || !seen.wrong_examples.empty()) {
+  if (!lost_examples.empty() || !duplicate_examples.empty() || !seen.wrong_examples.empty() ||
+      !missing_examples.empty()) {
     out << "\nexamples:\n";
+    for (const auto& e : missing_examples) out << "  post not in the topic: " << e << '\n';
     for (const auto& e : lost_examples) out << "  lost: " << e << '\n';
     for (const auto& e : duplicate_examples) out << "  duplicated: " << e << '\n';
     for (const auto& e : seen.wrong_examples) out << "  " << e << '\n';
   }
-  out << "\nverdict rules: lost = duplicated = unexpected = wrong = 0; every dead letter once; every reload\n"
+  out << "\nverdict rules: every post in the topic; lost = duplicated = unexpected = wrong = 0 (a copy an\n"
+         "  aborted transaction left behind is no duplicate); every dead letter once; every reload\n"
          "  confirmed, and no alert on the old set after it; RSS of instance a after the warm-up ("
       << fixed(warmup, 0) << " s) not both\n  more than " << fixed(options_.rss_growth_max_mb, 0)
       << " MB up and rising faster than " << fixed(options_.rss_slope_max_mb_per_hour, 0)
@@ -1669,10 +1774,13 @@ int Soak::summarise(double production_seconds, double drain_seconds, bool draine
     number("drain_seconds", drain_seconds, 1);
     w.field("posts_produced", static_cast<std::int64_t>(posts_sent));
     w.field("posts_not_delivered", static_cast<std::int64_t>(not_delivered));
+    w.field("posts_missing_from_topic", static_cast<std::int64_t>(posts_missing));
+    w.field("posts_in_topic_twice", static_cast<std::int64_t>(posts_twice));
     w.field("alerts_expected", static_cast<std::int64_t>(expected));
     w.field("alerts_received", static_cast<std::int64_t>(seen.alerts_read));
     w.field("lost", static_cast<std::int64_t>(lost));
     w.field("duplicated", static_cast<std::int64_t>(duplicated));
+    w.field("duplicated_aborted_copies", static_cast<std::int64_t>(duplicated_aborted));
     w.field("unexpected", static_cast<std::int64_t>(seen.unexpected));
     w.field("wrong", static_cast<std::int64_t>(seen.wrong));
     w.field("dead_letters_expected", static_cast<std::int64_t>(dead_expected));
@@ -1798,6 +1906,8 @@ int main(int argc, char** argv) {
                  "the posts producer's linger.ms (bigger batches: the mock finds a fetch offset by walking every "
                  "batch a partition holds)")
       ->capture_default_str();
+  app.add_flag("--idempotent-producer", options.idempotent_producer,
+               "produce posts idempotently with 5 requests in flight (the mock can lose posts then)");
   app.add_option("--kafka-debug", options.kafka_debug,
                  "librdkafka debug contexts for the instances' clients (e.g. eos,msg), into their logs");
   app.add_option("--json", options.json, "also write the summary as JSON to this file");
