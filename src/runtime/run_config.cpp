@@ -36,7 +36,7 @@ using Limit = ConfigRange;
 
 constexpr Limit kWorkersLimit{"workers", 0, 1024};
 constexpr Limit kBatchMessagesLimit{"batch.max_messages", 1, 1'000'000};
-// A batch is one transaction; librdkafka's transaction.timeout.ms defaults to 60 s.
+// Collecting a batch is not part of its transaction, so this bound is independent of transaction.timeout.ms.
 constexpr Limit kBatchMsLimit{"batch.max_ms", 1, 60'000};
 constexpr Limit kBatchLingerLimit{"batch.linger_ms", 0, 60'000};
 constexpr Limit kQueueMessagesLimit{"queue_max_messages", 1, 10'000'000};
