@@ -27,6 +27,7 @@
 
 #include "alert/json_writer.hpp"
 #include "ingest/rfc3339.hpp"
+#include "runtime/atomic_shared_ptr.hpp"
 
 namespace wachtpost {
 
@@ -201,7 +202,7 @@ struct DeskServer::State : std::enable_shared_from_this<DeskServer::State> {
   std::shared_ptr<const BearerTokens> tokens;
   std::shared_ptr<PipelineMetrics> metrics;
   std::function<bool()> ready;
-  std::atomic<std::shared_ptr<AdminActions>> admin;
+  AtomicSharedPtr<AdminActions> admin;
   std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
   asio::io_context io{1};
   tcp::acceptor acceptor{io};

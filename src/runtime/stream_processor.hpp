@@ -37,6 +37,7 @@
 #include "alert/pseudonym.hpp"
 #include "match/pattern_set.hpp"
 #include "metrics/pipeline_metrics.hpp"
+#include "runtime/atomic_shared_ptr.hpp"
 #include "runtime/kafka_handles.hpp"
 #include "runtime/run_config.hpp"
 #include "runtime/shadow_comparison.hpp"
@@ -147,8 +148,8 @@ class StreamProcessor {
   void update_lag();
 
   StreamOptions options_;
-  std::atomic<std::shared_ptr<const PatternSet>> pattern_set_;
-  std::atomic<std::shared_ptr<const PatternSet>> shadow_set_;
+  AtomicSharedPtr<const PatternSet> pattern_set_;
+  AtomicSharedPtr<const PatternSet> shadow_set_;
   mutable std::mutex shadow_mutex_;
   std::optional<ShadowComparison> shadow_comparison_;
   std::string shadow_topic_checked_;  // the shadow hash whose topic was looked up (loop thread)
