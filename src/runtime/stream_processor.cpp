@@ -835,7 +835,10 @@ void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitio
       }
     }
   }
-  if (start.empty()) return;
+  if (start.empty()) {
+    spdlog::info("read-back: no committed output positions for the {} partitions assigned", partitions->cnt);
+    return;
+  }
 
   const RunConfig& config = options_.config;
   KafkaClient reader = make_client(RD_KAFKA_CONSUMER, make_conf(config, config.consumer,
@@ -858,7 +861,10 @@ void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitio
       ++open;
     }
   }
-  if (open == 0) return;
+  if (open == 0) {
+    spdlog::info("read-back: nothing written after the committed output positions");
+    return;
+  }
   if (const auto err = rd_kafka_assign(reader.get(), assignment.get())) {
     fail(std::string("read-back assign: ") + rd_kafka_err2str(err));
   }
@@ -889,10 +895,25 @@ void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitio
     }
   }
   rd_kafka_consumer_close(reader.get());
-  if (alerts + dead_letters > 0) {
-    spdlog::info("read back {} alerts and {} dead letters written after the last commit; not writing them again",
-                 alerts, dead_letters);
+  std::string from;
+  for (const auto& [topic, offsets] : start) {
+    for (const auto& [partition, offset] : offsets) {
+      from += (from.empty() ? "" : " ") + topic + "/" + std::to_string(partition) + "@" + std::to_string(offset);
+    }
   }
+  std::string committed_at;
+  for (const auto& [partition, state] : partitions_) {
+    if (state.committed >= 0) {
+      committed_at +=
+          (committed_at.empty() ? "" : " ") + std::to_string(partition) + "@" + std::to_string(state.committed);
+    }
+  }
+  // Says what a re-assigned partition resumes from: the evidence when an
+  // output is written twice after a rebalance.
+  spdlog::info(
+      "read back {} alerts and {} dead letters written after the last commit ({}; output read from {}); "
+      "not writing them again",
+      alerts, dead_letters, committed_at, from);
 }
 
 }  // namespace wachtpost
