@@ -870,13 +870,18 @@ void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitio
   }
   std::size_t alerts = 0;
   std::size_t dead_letters = 0;
+  std::set<std::pair<std::string, std::int32_t>> ended;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kClientTimeoutMs);
   while (open > 0) {
     if (std::chrono::steady_clock::now() > deadline) fail("read-back of the output topics timed out");
     KafkaMessage message(rd_kafka_consumer_poll(reader.get(), 200));
     if (!message) continue;
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      --open;
+      // Once per partition: the other instances keep writing, and a partition
+      // that reaches its end again after their writes must not count for one
+      // not yet read to its end (which ended the read-back early, and the
+      // alerts it had not reached were written twice).
+      if (ended.emplace(rd_kafka_topic_name(message->rkt), message->partition).second) --open;
       continue;
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
