@@ -38,12 +38,15 @@ void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::stri
   }
 }
 
-// Properties from the config file first, then the ones wachtpost manages, so
-// the managed ones always win (validate_run_config refuses them anyway).
+// wachtpost's defaults first, then the config file's properties, then the
+// ones wachtpost manages, so the managed ones always win (validate_run_config
+// refuses them anyway).
 KafkaConf make_conf(const RunConfig& config, const KafkaProperties& role,
-                    const std::vector<std::pair<std::string, std::string>>& managed) {
+                    const std::vector<std::pair<std::string, std::string>>& managed,
+                    const std::vector<std::pair<std::string, std::string>>& defaults = {}) {
   KafkaConf conf(rd_kafka_conf_new());
   set_property(conf.get(), "bootstrap.servers", config.brokers);
+  for (const auto& [key, value] : defaults) set_property(conf.get(), key, value);
   for (const auto& [key, value] : config.kafka) set_property(conf.get(), key, value);
   for (const auto& [key, value] : role) set_property(conf.get(), key, value);
   for (const auto& [key, value] : managed) set_property(conf.get(), key, value);
@@ -246,9 +249,13 @@ void StreamProcessor::create_clients() {
 
   // One transactional id per instance: a restarted instance fences the
   // transaction its predecessor left open.
+  // A batch's transaction takes milliseconds; one stuck on a lost produce is
+  // given up only at this timeout (Kafka Streams uses 10 s for exactly-once
+  // too). It does not shorten the catch-up after a broker outage (soak).
   KafkaConf producer_conf = make_conf(
       config, config.producer,
-      {{"transactional.id", config.transactional_id + "-" + options_.instance}, {"enable.idempotence", "true"}});
+      {{"transactional.id", config.transactional_id + "-" + options_.instance}, {"enable.idempotence", "true"}},
+      {{"transaction.timeout.ms", "10000"}});
   rd_kafka_conf_set_dr_msg_cb(producer_conf.get(), &StreamProcessor::delivery_callback);
   rd_kafka_conf_set_opaque(producer_conf.get(), this);
   producer_ = make_client(RD_KAFKA_PRODUCER, std::move(producer_conf));
