@@ -904,11 +904,12 @@ void StreamProcessor::read_back_output(rd_kafka_topic_partition_list_t* partitio
       from += (from.empty() ? "" : " ") + topic + "/" + std::to_string(partition) + "@" + std::to_string(offset);
     }
   }
-  std::string committed_at;
-  for (const auto& [partition, state] : partitions_) {
-    if (state.committed >= 0) {
-      committed_at +=
-          (committed_at.empty() ? "" : " ") + std::to_string(partition) + "@" + std::to_string(state.committed);
+  std::string committed_at;  // of the partitions just assigned, not every one held
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto state = partitions_.find(partitions->elems[i].partition);
+    if (state != partitions_.end() && state->second.committed >= 0) {
+      committed_at += (committed_at.empty() ? "" : " ") + std::to_string(state->first) + "@" +
+                      std::to_string(state->second.committed);
     }
   }
   // Says what a re-assigned partition resumes from: the evidence when an

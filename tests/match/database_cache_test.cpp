@@ -34,6 +34,13 @@ class DatabaseCacheTest : public ::testing::Test {
     return build_pattern_set({sources, std::nullopt, "", &cache});
   }
 
+  // A set of its own per number: one more expression, so another cache entry.
+  std::shared_ptr<const PatternSet> build_variant(const DatabaseCache& cache, std::size_t number) {
+    std::string rules = kRules;
+    rules.replace(rules.find("afmaken"), 7, "afmaken|woord" + std::to_string(number));
+    return build(cache, rules);
+  }
+
   std::vector<fs::path> files() const {
     std::vector<fs::path> out;
     if (!fs::exists(dir_)) return out;
@@ -79,26 +86,17 @@ TEST_F(DatabaseCacheTest, CorruptFileIsAMissAndIsReplaced) {
 
 TEST_F(DatabaseCacheTest, DifferentExpressionsGetDifferentEntriesAndOldOnesAreEvicted) {
   const DatabaseCache cache(dir_, {.databases = 16});
-  for (std::size_t i = 0; i < 19; ++i) {
-    std::string rules = kRules;
-    rules.replace(rules.find("afmaken"), 7, "afmaken|woord" + std::to_string(i));
-    build(cache, rules);
-  }
+  for (std::size_t i = 0; i < 19; ++i) build_variant(cache, i);
   EXPECT_EQ(files().size(), 16U);
 }
 
 TEST_F(DatabaseCacheTest, TheBytesBoundEvictsTheLeastRecentlyUsedAndKeepsTheOneInUse) {
-  const auto build_with = [&](const DatabaseCache& cache, std::size_t word) {
-    std::string rules = kRules;
-    rules.replace(rules.find("afmaken"), 7, "afmaken|woord" + std::to_string(word));
-    return build(cache, rules);
-  };
   const auto names = [&] {
     std::set<std::string> out;
     for (const auto& file : files()) out.insert(file.filename().string());
     return out;
   };
-  build_with(DatabaseCache(dir_), 0);
+  build_variant(DatabaseCache(dir_), 0);
   const auto set0 = names();
   ASSERT_EQ(set0.size(), 2U);
   std::uintmax_t one_set = 0;
@@ -110,20 +108,20 @@ TEST_F(DatabaseCacheTest, TheBytesBoundEvictsTheLeastRecentlyUsedAndKeepsTheOneI
   // Room for two sets (they differ by a digit): the third build pushes the
   // least recently used one out.
   const DatabaseCache cache(dir_, {.bytes = one_set * 2 + smallest / 2});
-  build_with(cache, 1);
+  build_variant(cache, 1);
   ASSERT_EQ(names().size(), 4U);
   std::set<std::string> set1;
   std::ranges::set_difference(names(), set0, std::inserter(set1, set1.end()));
-  build_with(cache, 0);  // a hit, which marks set 0 used: set 1 is now the oldest
-  build_with(cache, 2);
+  build_variant(cache, 0);  // a hit, which marks set 0 used: set 1 is now the oldest
+  build_variant(cache, 2);
   const auto kept = names();
   EXPECT_EQ(kept.size(), 4U);
   for (const auto& name : set0) EXPECT_TRUE(kept.contains(name)) << name;
   for (const auto& name : set1) EXPECT_FALSE(kept.contains(name)) << name;
-  EXPECT_EQ(hits(build_with(cache, 0), "die rechter afmaken"), 2U);
+  EXPECT_EQ(hits(build_variant(cache, 0), "die rechter afmaken"), 2U);
   // A bound below one set keeps the database just stored.
   const DatabaseCache tiny(dir_, {.bytes = 1});
-  build_with(tiny, 3);
+  build_variant(tiny, 3);
   EXPECT_EQ(files().size(), 1U);
 }
 
